@@ -1,0 +1,104 @@
+/**
+ * Stable machine-readable codes carried by every {@link EventLoopError}.
+ *
+ * - `ERR_LOOP_CLOSED`: the loop was closed; nothing can be scheduled on it.
+ * - `ERR_LOOP_RUNNING`: `run()` was called while the loop is already running (it is not reentrant).
+ * - `ERR_LOOP_BUSY`: `close()` was called while handles are still live.
+ * - `ERR_HANDLE_CLOSED`: the handle was closed and cannot be started again.
+ * - `ERR_UNSUPPORTED`: the backend lacks the capability (see {@link UnsupportedError}).
+ * - `ERR_INVALID_ARG`: an argument is out of range or of the wrong type.
+ * - `ERR_BACKEND_NOT_FOUND`: `createLoop` could not resolve the backend package.
+ * - `ERR_STREAM_DESTROYED`: a write or end on a stream that is already destroyed or ended.
+ * - `ERR_SOCKET`: a socket operation failed; the errno error is in `cause`.
+ * - `ERR_BLOCKING_IN_CALLBACK`: reserved for the greenlet hub's blocked-loop monitor.
+ */
+export type ErrorCode =
+  | 'ERR_LOOP_CLOSED'
+  | 'ERR_LOOP_RUNNING'
+  | 'ERR_LOOP_BUSY'
+  | 'ERR_HANDLE_CLOSED'
+  | 'ERR_UNSUPPORTED'
+  | 'ERR_INVALID_ARG'
+  | 'ERR_BACKEND_NOT_FOUND'
+  | 'ERR_STREAM_DESTROYED'
+  | 'ERR_SOCKET'
+  | 'ERR_BLOCKING_IN_CALLBACK';
+
+/**
+ * Base class of every error the library throws. `code` is stable across
+ * versions; the underlying errno or native error, when there is one, is in `cause`.
+ */
+export class EventLoopError extends Error {
+  /** Stable code naming the failure; compare on this, not on `message`. */
+  readonly code: ErrorCode;
+
+  /**
+   * @param code - stable code naming the failure
+   * @param message - human-readable explanation
+   * @param options - `cause`: the errno or native error behind this one
+   */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EventLoopError';
+    this.code = code;
+  }
+}
+
+/**
+ * Thrown when a backend is asked for a capability it declares missing in
+ * {@link Capabilities}: the feature is never faked or silently ignored.
+ */
+export class UnsupportedError extends EventLoopError {
+  /** The backend that lacks the capability. */
+  readonly backend: string;
+  /** The capability's key in {@link Capabilities}. */
+  readonly capability: string;
+
+  /**
+   * @param backend - name of the backend (`libuv`, `uws`, ...)
+   * @param capability - key of the missing capability
+   * @param why - why the backend cannot offer it
+   */
+  constructor(backend: string, capability: string, why: string) {
+    super('ERR_UNSUPPORTED', `backend '${backend}' does not support '${capability}': ${why}`);
+    this.name = 'UnsupportedError';
+    this.backend = backend;
+    this.capability = capability;
+  }
+}
+
+/**
+ * Wraps a system error (an `errno` error from Node or a native call) in an
+ * {@link EventLoopError} with code `ERR_SOCKET`, keeping the original in `cause`
+ * and its errno name (`ECONNRESET`, `EADDRINUSE`, ...) in `errno`.
+ */
+export class SocketError extends EventLoopError {
+  /** The errno name reported by the system, such as `ECONNRESET`; `undefined` when unknown. */
+  readonly errno: string | undefined;
+
+  /**
+   * @param message - what was being done
+   * @param cause - the original system error
+   */
+  constructor(message: string, cause: unknown) {
+    const errno = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
+    super('ERR_SOCKET', errno ? `${message}: ${errno}` : message, { cause });
+    this.name = 'SocketError';
+    this.errno = errno;
+  }
+}
+
+/** Throws `ERR_INVALID_ARG` unless `value` is a finite number in `[min, max]`. */
+export function checkNumber(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new EventLoopError('ERR_INVALID_ARG', `${name} must be a finite number in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Throws `ERR_INVALID_ARG` unless `value` is a function. */
+export function checkFunction(name: string, value: unknown): void {
+  if (typeof value !== 'function') {
+    throw new EventLoopError('ERR_INVALID_ARG', `${name} must be a function, got ${typeof value}`);
+  }
+}
