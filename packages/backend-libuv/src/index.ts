@@ -31,17 +31,18 @@ class LibuvLoop extends LoopBase {
   readonly capabilities = capabilities;
   protected readonly poller: HostPoller = new HostPoller(this);
 
-  listen(options: ListenOptions, onConnection: (stream: TcpStream) => void): Promise<TcpServer> {
+  // async, so that every failure (a closed loop, a bad option) is a rejection, as documented.
+  async listen(options: ListenOptions, onConnection: (stream: TcpStream) => void): Promise<TcpServer> {
     this.assertNotClosed();
     return NodeTcpServer.listen(this, options, onConnection);
   }
 
-  connect(options: ConnectOptions): Promise<TcpStream> {
+  async connect(options: ConnectOptions): Promise<TcpStream> {
     this.assertNotClosed();
     return connectStream(this, options);
   }
 
-  serveHttp(options: HttpServerOptions, handler: HttpHandler): Promise<HttpServer> {
+  async serveHttp(options: HttpServerOptions, handler: HttpHandler): Promise<HttpServer> {
     this.assertNotClosed();
     return NodeHttpServer.listen(this, options, handler);
   }

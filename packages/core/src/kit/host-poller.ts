@@ -1,7 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import type { LoopBase, Poller } from './loop-base.js';
 
-// Node's setTimeout fires at once past 2^31-1 ms; longer waits are cut into pieces this long
-// (a wake-up at the end of a piece is only a spurious poll return: the loop recomputes).
+// Node's setTimeout fires at once past 2^31-1 ms; longer waits are cut into pieces this long.
 const MAX_HOST_DELAY = 2 ** 31 - 1;
 
 /**
@@ -21,9 +21,15 @@ export class HostPoller implements Poller {
     this.immediate = undefined;
     this.loop.pollDone();
   };
+  private deadline = 0;
   private readonly timerFired = (): void => {
     this.hostTimer = undefined;
-    if (this.immediate === undefined) this.loop.pollDone();
+    // Node measures a timeout from the loop time cached at the start of its iteration, so it can
+    // fire a few ms before our deadline (and a long wait comes in pieces): wait out the rest, so
+    // that the timer the poll was waiting for is really due when the poll ends.
+    const left = this.deadline - performance.now();
+    if (left > 0) this.armHostTimer(left);
+    else if (this.immediate === undefined) this.loop.pollDone();
   };
 
   constructor(private readonly loop: LoopBase) {}
@@ -33,7 +39,12 @@ export class HostPoller implements Poller {
       this.wake();
       return;
     }
+    this.deadline = performance.now() + timeout;
     if (this.hostTimer !== undefined) clearTimeout(this.hostTimer);
+    this.armHostTimer(timeout);
+  }
+
+  private armHostTimer(timeout: number): void {
     this.hostTimer = setTimeout(this.timerFired, Math.min(Math.ceil(timeout), MAX_HOST_DELAY));
   }
 

@@ -158,7 +158,8 @@ export abstract class LoopBase implements EventLoop {
       this.stopRequested = false;
       return Promise.resolve(this.alive());
     }
-    if (!this.alive() && this.deferred.length === 0) {
+    // As in libuv, I/O waiting on unreferenced handles does not make run() iterate by itself.
+    if (!this.alive()) {
       this.updateTime();
       return Promise.resolve(false);
     }

@@ -1,0 +1,36 @@
+/**
+ * `@loop/core/conformance`: the suite every backend runs. A backend's
+ * `test/conformance.test.ts` calls {@link runConformance} once.
+ *
+ * Behaviours a backend lacks (per its {@link Capabilities}) are reported as skipped suites, and
+ * for each of them a test asserts that the API throws {@link UnsupportedError}.
+ * @packageDocumentation
+ */
+import { describe } from 'vitest';
+import type { Capabilities } from '../capabilities.js';
+import type { LoopFactory } from './helpers.js';
+import { defineHttpSuite } from './http-suite.js';
+import { defineLoopSuite } from './loop-suite.js';
+import { defineStreamSuite } from './stream-suite.js';
+
+export type { LoopFactory } from './helpers.js';
+
+/**
+ * Register the whole conformance suite for one backend with vitest.
+ * @param name - the backend's name, used as the top-level describe
+ * @param createLoop - the backend's loop factory
+ * @param capabilities - what the backend declares it supports
+ * @example
+ * ```ts
+ * import { runConformance } from '@loop/core/conformance';
+ * import { capabilities, createLoop, name } from '../src/index.js';
+ * runConformance(name, createLoop, capabilities);
+ * ```
+ */
+export function runConformance(name: string, createLoop: LoopFactory, capabilities: Capabilities): void {
+  describe(`conformance: ${name}`, () => {
+    defineLoopSuite(createLoop, capabilities);
+    defineStreamSuite(createLoop, capabilities);
+    defineHttpSuite(createLoop, capabilities);
+  });
+}

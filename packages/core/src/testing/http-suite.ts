@@ -1,0 +1,244 @@
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { Capabilities } from '../capabilities.js';
+import { UnsupportedError } from '../errors.js';
+import type { HttpHandler, HttpServer, HttpServerOptions } from '../http.js';
+import type { EventLoop } from '../loop.js';
+import { forCapability, get, openFdCount, parseResponses, rawExchange, recordingLoop, within, type LoopFactory, type ParsedResponse } from './helpers.js';
+
+interface HttpFixture {
+  loop: EventLoop;
+  server: HttpServer;
+  errors: { error: unknown; phase: string }[];
+  /** Send raw bytes on a fresh connection and parse every response until the server closes it. */
+  send(payload: string | Buffer | (string | Buffer)[], pauseMs?: number): Promise<ParsedResponse[]>;
+}
+
+/**
+ * Serve `handler` on a fresh loop while `fn` talks to it with plain Node sockets; then close the
+ * server, wait for the loop to finish, close it, and check the process's fd count is back.
+ */
+async function withHttp(
+  createLoop: LoopFactory,
+  options: HttpServerOptions,
+  makeHandler: (loop: EventLoop) => HttpHandler,
+  fn: (fixture: HttpFixture) => Promise<void>,
+): Promise<void> {
+  const fdsBefore = openFdCount();
+  const { loop, errors } = recordingLoop(createLoop);
+  const server = await loop.serveHttp({ port: 0, ...options }, makeHandler(loop));
+  const running = loop.run();
+  const send = async (payload: string | Buffer | (string | Buffer)[], pauseMs = 0): Promise<ParsedResponse[]> =>
+    parseResponses(await rawExchange(server.address.port, payload, pauseMs));
+  try {
+    await fn({ loop, server, errors, send });
+  } finally {
+    server.close();
+    await within(running, 10_000, 'loop to finish after server.close()');
+  }
+  loop.close();
+  expect(openFdCount()).toBe(fdsBefore);
+}
+
+const hello: HttpHandler = (request, response) => {
+  response.setHeader('content-type', 'text/plain');
+  response.end(`hello ${request.method} ${request.url}`);
+};
+const serveHello = (): HttpHandler => hello;
+
+/** The HTTP/1.1 server surface: keep-alive, pipelining, bodies, limits, errors, fd hygiene. */
+export function defineHttpSuite(createLoop: LoopFactory, capabilities: Capabilities): void {
+  forCapability(capabilities.http, 'http server', () => {
+    it('keeps a connection alive across requests', () =>
+      withHttp(createLoop, {}, serveHello, async ({ send }) => {
+        const responses = await send([get('/one'), get('/two', 'Connection: close\r\n')], 20);
+        expect(responses.map((r) => [r.status, r.body])).toEqual([
+          [200, 'hello GET /one'],
+          [200, 'hello GET /two'],
+        ]);
+        expect(responses[0]?.headers['connection']).toBe('keep-alive');
+      }));
+
+    it('answers three pipelined requests in order, even when the first is the slowest', () =>
+      withHttp(
+        createLoop,
+        {},
+        (loop) => (request, response) => {
+          const delay = request.url === '/slow' ? 30 : 0;
+          const timer = loop.timer(() => {
+            timer.close();
+            response.end(request.url);
+          });
+          timer.start(delay);
+        },
+        async ({ send }) => {
+          const responses = await send(get('/slow') + get('/fast') + get('/last', 'Connection: close\r\n'));
+          expect(responses.map((r) => r.body)).toEqual(['/slow', '/fast', '/last']);
+        },
+      ));
+
+    it('delivers a chunked request body as data then end', () =>
+      withHttp(
+        createLoop,
+        {},
+        () => (request, response) => {
+          const chunks: Buffer[] = [];
+          request.on({
+            data: (chunk) => chunks.push(Buffer.from(chunk)),
+            end: () => response.end(`got ${Buffer.concat(chunks).toString()}`),
+          });
+        },
+        async ({ send }) => {
+          const head = 'POST /upload HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n';
+          const responses = await send([head, '5\r\nhello\r\n', '6\r\n world\r\n', '0\r\n\r\n'], 10);
+          expect(responses.map((r) => [r.status, r.body])).toEqual([[200, 'got hello world']]);
+        },
+      ));
+
+    it('streams a large response with backpressure and drain', () =>
+      withHttp(
+        createLoop,
+        {},
+        () => (_request, response) => {
+          const chunk = Buffer.alloc(64 * 1024, 'x');
+          let left = 256; // 16 MiB
+          const pump = (): void => {
+            while (left > 0) {
+              left--;
+              if (!response.write(chunk)) return;
+            }
+            response.end();
+          };
+          response.on({ drain: pump });
+          pump();
+        },
+        async ({ send }) => {
+          const [response] = await send(get('/big', 'Connection: close\r\n'));
+          expect(response?.status).toBe(200);
+          expect(response?.body.length).toBe(16 * 1024 * 1024);
+        },
+      ));
+
+    describe('limits', () => {
+      const limits: HttpServerOptions = { maxUrlLength: 64, maxHeaderCount: 8, maxHeaderSize: 512, maxBodySize: 100 };
+      const cases: [string, string | string[], number][] = [
+        ['a URL over maxUrlLength with 414', get(`/${'u'.repeat(100)}`), 414],
+        ['more headers than maxHeaderCount with 431', get('/', Array.from({ length: 10 }, (_, i) => `X-H${i}: v\r\n`).join('')), 431],
+        ['headers over maxHeaderSize with 431', get('/', `X-Big: ${'b'.repeat(600)}\r\n`), 431],
+        ['a declared body over maxBodySize with 413', `POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 101\r\n\r\n${'x'.repeat(101)}`, 413],
+        [
+          'a chunked body that grows over maxBodySize with 413',
+          ['POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n', `64\r\n${'x'.repeat(100)}\r\n`, `10\r\n${'y'.repeat(16)}\r\n`, '0\r\n\r\n'],
+          413,
+        ],
+        ['malformed input with 400', 'THIS IS NOT HTTP\r\n\r\n', 400],
+      ];
+      for (const [what, payload, status] of cases) {
+        it(`answers ${what}, closes that connection, and goes on serving`, () =>
+          withHttp(
+            createLoop,
+            limits,
+            () => (request, response) => {
+              request.on({ data: () => undefined, end: () => response.end('ok') });
+            },
+            async ({ send }) => {
+              const refused = await send(payload, 10);
+              expect(refused.map((r) => r.status)).toEqual([status]);
+              const next = await send(get('/after', 'Connection: close\r\n'));
+              expect(next.map((r) => [r.status, r.body])).toEqual([[200, 'ok']]);
+            },
+          ));
+      }
+
+      it('answers 408 when the headers do not arrive within headersTimeout', () =>
+        withHttp(createLoop, { headersTimeout: 100 }, serveHello, async ({ send }) => {
+          const responses = await send('GET / HTTP/1.1\r\nHost: t\r\n');
+          expect(responses.map((r) => r.status)).toEqual([408]);
+        }));
+
+      it('closes an idle keep-alive connection after keepAliveTimeout', () =>
+        withHttp(createLoop, { keepAliveTimeout: 50 }, serveHello, async ({ send }) => {
+          // No "Connection: close": the server ends the exchange by itself once idle.
+          const responses = await send(get('/idle'));
+          expect(responses.map((r) => [r.status, r.body])).toEqual([[200, 'hello GET /idle']]);
+        }));
+
+      it('rejects out-of-range limits with ERR_INVALID_ARG', async () => {
+        const { loop } = recordingLoop(createLoop);
+        await expect(loop.serveHttp({ port: 0, maxBodySize: -1 }, hello)).rejects.toEqual(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+        loop.close();
+      });
+    });
+
+    describe('handler errors', () => {
+      it('answers 500 when the handler throws, reports the error, and goes on serving', () =>
+        withHttp(
+          createLoop,
+          {},
+          () => (request, response) => {
+            if (request.url === '/boom') throw new Error('handler exploded');
+            response.end('fine');
+          },
+          async ({ send, errors }) => {
+            const failed = await send(get('/boom') + get('/never'));
+            expect(failed.map((r) => r.status)).toEqual([500]);
+            expect(errors.map((e) => (e.error as Error).message)).toEqual(['handler exploded']);
+            const next = await send(get('/ok', 'Connection: close\r\n'));
+            expect(next.map((r) => r.body)).toEqual(['fine']);
+          },
+        ));
+
+      it('answers 500 when an async handler rejects, and reports the error', () =>
+        withHttp(
+          createLoop,
+          {},
+          () => async () => {
+            await Promise.resolve();
+            throw new Error('async exploded');
+          },
+          async ({ send, errors }) => {
+            const failed = await send(get('/'));
+            expect(failed.map((r) => r.status)).toEqual([500]);
+            expect(errors.map((e) => (e.error as Error).message)).toEqual(['async exploded']);
+          },
+        ));
+
+      it('tells the handler when the client goes away before the response', () => {
+        const order: string[] = [];
+        let requestSeen!: () => void;
+        const seen = new Promise<void>((resolve) => (requestSeen = resolve));
+        let abortSeen!: () => void;
+        const aborted = new Promise<void>((resolve) => (abortSeen = resolve));
+        return withHttp(
+          createLoop,
+          {},
+          () => (request) => {
+            order.push('request');
+            request.on({
+              aborted: () => {
+                order.push('aborted');
+                abortSeen();
+              },
+            });
+            requestSeen();
+          },
+          async ({ server }) => {
+            const client = connect({ host: '127.0.0.1', port: server.address.port });
+            client.on('error', () => undefined);
+            client.write(get('/hang'));
+            await within(seen, 5_000, 'request to arrive');
+            client.destroy();
+            await within(aborted, 5_000, 'aborted callback');
+            expect(order).toEqual(['request', 'aborted']);
+          },
+        );
+      });
+    });
+  }, () => {
+    it('serveHttp() rejects with UnsupportedError', async () => {
+      const { loop } = recordingLoop(createLoop);
+      await expect(loop.serveHttp({ port: 0 }, hello)).rejects.toBeInstanceOf(UnsupportedError);
+      loop.close();
+    });
+  });
+}
