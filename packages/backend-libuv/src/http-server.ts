@@ -81,8 +81,10 @@ class NodeHttpRequest implements HttpRequest {
   }
 
   private emitData(chunk: Buffer): void {
+    const limit = this.exchange.limits.maxBodySize;
+    if (this.received > limit) return; // refused already: the rest of the body is dropped
     this.received += chunk.length;
-    if (this.received > this.exchange.limits.maxBodySize) {
+    if (this.received > limit) {
       // A chunked body (its size was not declared up front) went over the limit.
       this.exchange.refuse(413);
       return;

@@ -211,6 +211,32 @@ export function defineStreamSuite(createLoop: LoopFactory, capabilities: Capabil
         await loop.run();
       }));
 
+    it('does not starve I/O: a self-requeueing callSoon chain lets data arrive', () =>
+      withNetLoop(createLoop, async (loop) => {
+        let spins = 0;
+        let arrived = false;
+        const server = await loop.listen({ port: 0 }, (stream) => {
+          stream.on({
+            data: () => {
+              arrived = true;
+              stream.end();
+            },
+            end: () => undefined,
+          });
+        });
+        const spin = (): void => {
+          spins++;
+          if (!arrived) loop.callSoon(spin);
+        };
+        loop.callSoon(spin);
+        const client = await loop.connect({ port: server.address.port });
+        client.on({ data: () => undefined, end: () => client.end(), close: () => server.close() });
+        client.write('ping');
+        await loop.run();
+        expect(arrived).toBe(true);
+        expect(spins).toBeGreaterThan(1);
+      }));
+
     it('rejects a refused connect with ERR_SOCKET (ECONNREFUSED) and leaks no fd', () =>
       withNetLoop(createLoop, async (loop) => {
         const port = await unusedPort(loop);
