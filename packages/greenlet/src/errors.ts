@@ -1,0 +1,67 @@
+/**
+ * Stable machine-readable codes carried by every {@link GreenletError}.
+ *
+ * - `ERR_GREENLET_NO_RUN`: a switch or throw tried to start a greenlet that has no `run`.
+ * - `ERR_GREENLET_PARENT_CYCLE`: setting `parent` would make a greenlet its own ancestor.
+ * - `ERR_GREENLET_INVALID_PARENT`: `parent` was set to something that is not a greenlet.
+ * - `ERR_GREENLET_MAIN_PARENT`: the main greenlet's parent cannot be set: it is the root.
+ * - `ERR_GREENLET_SWITCH_NOT_YIELDED`: inside a greenlet, `switch()` or `throw()` was called
+ *   but its result was not consumed with `yield*` (the one rule was broken).
+ * - `ERR_GREENLET_BARE_YIELD`: a greenlet's generator yielded on its own (`yield x`, or
+ *   `yield g.switch()` without the star) instead of delegating to a switch with `yield*`.
+ * - `ERR_GREENLET_SWITCH_IN_TRACER`: a trace function tried to switch; tracers only observe.
+ * - `ERR_GREENLET_INVALID_ARG`: `run`, `context` or a trace function of the wrong type.
+ */
+export type GreenletErrorCode =
+  | 'ERR_GREENLET_NO_RUN'
+  | 'ERR_GREENLET_PARENT_CYCLE'
+  | 'ERR_GREENLET_INVALID_PARENT'
+  | 'ERR_GREENLET_MAIN_PARENT'
+  | 'ERR_GREENLET_SWITCH_NOT_YIELDED'
+  | 'ERR_GREENLET_BARE_YIELD'
+  | 'ERR_GREENLET_SWITCH_IN_TRACER'
+  | 'ERR_GREENLET_INVALID_ARG';
+
+/**
+ * Every misuse of the greenlet API throws a `GreenletError`. `code` is stable across
+ * versions; compare on it, not on `message`.
+ */
+export class GreenletError extends Error {
+  /** Stable code naming the failure. */
+  readonly code: GreenletErrorCode;
+
+  /**
+   * @param code - stable code naming the failure
+   * @param message - human-readable explanation, saying what to do instead
+   */
+  constructor(code: GreenletErrorCode, message: string) {
+    super(message);
+    this.name = 'GreenletError';
+    this.code = code;
+  }
+}
+
+/**
+ * The exception that kills a greenlet: `g.throw()` with no argument throws a new
+ * `GreenletExit` into `g`. A greenlet that does not catch it dies, and its parent
+ * receives the `GreenletExit` instance as an ordinary switch value rather than as an
+ * exception (so killing a child never raises in the parent).
+ *
+ * @example
+ * ```ts
+ * const g = greenlet(function* () { yield* getcurrent().parent!.switch(); });
+ * g.switch();                                  // g is now suspended
+ * const v = g.throw();                         // kill it
+ * v instanceof GreenletExit && g.dead;         // true
+ * ```
+ */
+export class GreenletExit extends Error {
+  /** Always `ERR_GREENLET_EXIT`, so handlers that switch on `code` can tell a kill apart. */
+  readonly code = 'ERR_GREENLET_EXIT' as const;
+
+  /** @param message - optional reason for the kill */
+  constructor(message = 'greenlet killed') {
+    super(message);
+    this.name = 'GreenletExit';
+  }
+}
