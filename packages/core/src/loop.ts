@@ -107,9 +107,9 @@ export interface PendingCallback {
  * 4. **Idle**: active idle hooks run.
  * 5. **Prepare**: active prepare hooks run.
  * 6. **Poll**: the loop waits for I/O and runs I/O callbacks (connections, data, end, drain, close
- *    of streams, HTTP requests). It does not block when the mode is `'nowait'`, `stop()` was
- *    called, callbacks are pending or an idle hook is active; otherwise it blocks until the next
- *    timer is due, or indefinitely when no timer is active.
+ *    of streams, HTTP requests); `now()` is updated as each event arrives. It does not block when
+ *    the mode is `'nowait'`, `stop()` was called, callbacks are pending or an idle hook is active;
+ *    otherwise it blocks until the next timer is due, or indefinitely when no timer is active.
  * 7. **Check**: active check hooks run.
  * 8. **Close**: close callbacks of handles closed during the iteration run.
  * 9. **End**: in `'once'` mode, time is updated and due timers run once more. `run` returns

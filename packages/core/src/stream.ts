@@ -11,7 +11,7 @@ export interface SocketAddress {
   readonly family: 'IPv4' | 'IPv6';
 }
 
-/** Where and how to listen. */
+/** Where and how to listen. Accepted streams have TCP_NODELAY set; see {@link TcpStream.setNoDelay}. */
 export interface ListenOptions {
   /** Address to bind; defaults to `'127.0.0.1'` so nothing is exposed by accident. */
   readonly host?: string;

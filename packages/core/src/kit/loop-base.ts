@@ -325,6 +325,9 @@ export abstract class LoopBase implements EventLoop {
       this.deferred.push(fn, receiver, arg);
       return;
     }
+    // Each event ends a wait for it (libuv updates time when epoll_wait returns), so a timer
+    // started from an I/O callback counts from now, not from when the poll began.
+    this.cachedNow = performance.now();
     try {
       fn.call(receiver, arg);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
@@ -235,6 +236,23 @@ export function defineStreamSuite(createLoop: LoopFactory, capabilities: Capabil
         await loop.run();
         expect(arrived).toBe(true);
         expect(spins).toBeGreaterThan(1);
+      }));
+
+    it('updates now() when an I/O event ends a long idle poll, so timers started there count from the event', () =>
+      withNetLoop(createLoop, async (loop) => {
+        let lag = -1;
+        const server = await loop.listen({ port: 0 }, (stream) => {
+          lag = performance.now() - loop.now();
+          stream.close(() => server.close());
+        });
+        const running = loop.run();
+        // Let the loop sit in its poll long enough that a stale now() would be obvious.
+        await sleep(300);
+        const client = await loop.connect({ port: server.address.port });
+        client.on({ data: () => undefined, end: () => client.end() });
+        await running;
+        expect(lag).toBeGreaterThanOrEqual(0);
+        expect(lag).toBeLessThan(150);
       }));
 
     it('rejects a refused connect with ERR_SOCKET (ECONNREFUSED) and leaks no fd', () =>
