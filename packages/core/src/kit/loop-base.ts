@@ -15,7 +15,11 @@ import { TimerHeap } from './timer-heap.js';
  * {@link LoopBase.io}.
  */
 export interface Poller {
-  /** Start waiting: at most `timeout` ms (0: do not block; `Infinity`: until woken). */
+  /**
+   * Start waiting: at most `timeout` ms (0: do not block; `Infinity`: until woken). It must end
+   * the wait later, never by calling `pollDone` from inside `poll` (that would recurse once per
+   * iteration).
+   */
   poll(timeout: number): void;
   /** End the current wait early, as soon as possible but never synchronously. Idempotent. */
   wake(): void;
