@@ -89,11 +89,13 @@ class NodeHttpRequest implements HttpRequest {
       this.exchange.refuse(413);
       return;
     }
-    this.events.data?.(chunk);
+    const data = this.events.data;
+    if (data) this.exchange.guard(data, chunk);
   }
 
   private emitEnd(): void {
-    if (this.received <= this.exchange.limits.maxBodySize) this.events.end?.();
+    const end = this.events.end;
+    if (end && this.received <= this.exchange.limits.maxBodySize) this.exchange.guard(end, undefined);
   }
 
   /** Called by the exchange when the client left before the response ended. */
@@ -170,7 +172,19 @@ class HttpExchange implements HttpResponse {
     else refuse(this.res, status);
   }
 
-  /** The handler threw or rejected: report it, answer 500 and close this connection. */
+  /**
+   * Run a callback of this exchange; if it throws, the exchange fails like a throwing handler.
+   * (Callbacks run after the client left, `aborted` and `close`, are only reported, by loop.io.)
+   */
+  guard<A>(callback: (arg: A) => void, arg: A): void {
+    try {
+      callback(arg);
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  /** The handler (or a body or drain callback) threw or rejected: report it, answer 500 and close this connection. */
   failed(error: unknown): void {
     this.loop.report(error, 'poll');
     this.refuse(500);
@@ -181,7 +195,8 @@ class HttpExchange implements HttpResponse {
   }
 
   private emitDrain(): void {
-    this.events.drain?.();
+    const drain = this.events.drain;
+    if (drain) this.guard(drain, undefined);
   }
 
   private emitClose(): void {

@@ -90,8 +90,9 @@ export interface HttpResponse {
 
 /**
  * Handles one request. It runs in the poll phase. If it throws, or the promise it returns
- * rejects, the client gets a 500 (when headers are not yet sent), that connection is closed,
- * and the error goes to the loop's error handler.
+ * rejects, or a `data`, `end` or `drain` callback of its exchange throws, the client gets a 500
+ * (when headers are not yet sent), that connection is closed, and the error goes to the loop's
+ * error handler.
  */
 export type HttpHandler = (request: HttpRequest, response: HttpResponse) => void | Promise<void>;
 

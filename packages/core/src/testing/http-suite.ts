@@ -188,6 +188,25 @@ export function defineHttpSuite(createLoop: LoopFactory, capabilities: Capabilit
           },
         ));
 
+      it('answers 500 when a request body callback throws, and reports the error', () =>
+        withHttp(
+          createLoop,
+          {},
+          () => (request, response) => {
+            request.on({
+              data: () => {
+                throw new Error('body callback exploded');
+              },
+              end: () => response.end('unreachable'),
+            });
+          },
+          async ({ send, errors }) => {
+            const failed = await send('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody');
+            expect(failed.map((r) => r.status)).toEqual([500]);
+            expect(errors.map((e) => (e.error as Error).message)).toEqual(['body callback exploded']);
+          },
+        ));
+
       it('answers 500 when an async handler rejects, and reports the error', () =>
         withHttp(
           createLoop,
