@@ -250,7 +250,7 @@ export class NodeHttpServer extends HandleBase implements HttpServer {
 
   private dispatch(res: ServerResponse): void {
     const req = res.req;
-    const status = checkRequestHead(this.limits, req.url as string, req.rawHeaders, req.headers['content-length']);
+    const status = checkRequestHead(this.limits, req.url as string, req.rawHeaders);
     if (status !== 0) {
       refuse(res, status);
       return;

@@ -62,15 +62,22 @@ export function resolveHttpLimits(options: HttpLimits): Required<HttpLimits> {
 
 /**
  * The status a request head must be refused with under `limits` (414, 431, 413), or 0 when it
- * is within them. `rawHeaders` is the flat name/value list as received.
+ * is within them. `rawHeaders` is the flat name/value list as received; the declared body size
+ * is read from its Content-Length in the same pass, so no header object is built for this.
  */
-export function checkRequestHead(limits: Required<HttpLimits>, url: string, rawHeaders: readonly string[], contentLength: string | undefined): number {
+export function checkRequestHead(limits: Required<HttpLimits>, url: string, rawHeaders: readonly string[]): number {
   if (url.length > limits.maxUrlLength) return 414;
   if (rawHeaders.length / 2 > limits.maxHeaderCount) return 431;
   // Size as on the wire: "name: value\r\n" per line.
   let size = 0;
-  for (let i = 0; i < rawHeaders.length; i++) size += (rawHeaders[i] as string).length + 2;
+  let declaredBody = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    size += name.length + value.length + 4;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') declaredBody = Number(value);
+  }
   if (size > limits.maxHeaderSize) return 431;
-  if (contentLength !== undefined && Number(contentLength) > limits.maxBodySize) return 413;
+  if (declaredBody > limits.maxBodySize) return 413;
   return 0;
 }
