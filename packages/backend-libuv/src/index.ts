@@ -3,17 +3,31 @@
  * core). The phases run on the shared kit; I/O is node:net and node:http.
  * @packageDocumentation
  */
-import type { Capabilities, ConnectOptions, EventLoop, HttpHandler, HttpServer, HttpServerOptions, ListenOptions, LoopOptions, TcpServer, TcpStream } from '@loop/core';
-import { HostPoller, LoopBase } from '@loop/core/kit';
+import type {
+  Capabilities,
+  Completion,
+  ConnectOptions,
+  EventLoop,
+  HttpHandler,
+  HttpServer,
+  HttpServerOptions,
+  ListenOptions,
+  LoopOptions,
+  TcpServer,
+  TcpStream,
+} from '@loop/core';
+import { HostPoller, LoopBase, resolveHttpLimits, resolveListenOptions, type ResolvedListenOptions } from '@loop/core/kit';
 import { connectStream } from './connect.js';
 import { NodeHttpServer } from './http-server.js';
+import { NODE_HONOURS_REUSE_PORT } from './listen.js';
 import { NodeTcpServer } from './tcp-server.js';
 
 /** The backend's name. */
 export const name = 'libuv';
 
 /**
- * Everything but `reusePort`, which Node 20 accepts and ignores (so it is refused here).
+ * Everything but `io`, and `reusePort` where Node ignores it (before Node 22.12: the
+ * option is accepted and silently dropped, so it is refused here).
  */
 export const capabilities: Capabilities = Object.freeze({
   runOnce: true,
@@ -21,9 +35,19 @@ export const capabilities: Capabilities = Object.freeze({
   idle: true,
   prepare: true,
   check: true,
+  io: false,
   tcp: true,
-  reusePort: false,
+  reusePort: NODE_HONOURS_REUSE_PORT,
   http: true,
+  httpPipelining: true,
+  httpLimits: Object.freeze({
+    maxHeaderSize: true,
+    maxHeaderCount: true,
+    maxUrlLength: true,
+    maxBodySize: true,
+    headersTimeout: true,
+    keepAliveTimeout: true,
+  }),
 });
 
 class LibuvLoop extends LoopBase {
@@ -31,20 +55,23 @@ class LibuvLoop extends LoopBase {
   readonly capabilities = capabilities;
   protected readonly poller: HostPoller = new HostPoller(this);
 
-  // async, so that every failure (a closed loop, a bad option) is a rejection, as documented.
-  async listen(options: ListenOptions, onConnection: (stream: TcpStream) => void): Promise<TcpServer> {
-    this.assertNotClosed();
-    return NodeTcpServer.listen(this, options, onConnection);
+  protected startListen(options: ListenOptions, onConnection: (stream: TcpStream) => void, done: Completion<TcpServer>): void {
+    NodeTcpServer.start(this, this.listenOptions(options), onConnection, done);
   }
 
-  async connect(options: ConnectOptions): Promise<TcpStream> {
-    this.assertNotClosed();
-    return connectStream(this, options);
+  protected startConnect(options: ConnectOptions, done: Completion<TcpStream>): void {
+    connectStream(this, options, done);
   }
 
-  async serveHttp(options: HttpServerOptions, handler: HttpHandler): Promise<HttpServer> {
-    this.assertNotClosed();
-    return NodeHttpServer.listen(this, options, handler);
+  protected startServeHttp(options: HttpServerOptions, handler: HttpHandler, done: Completion<HttpServer>): void {
+    const listen = this.listenOptions(options);
+    NodeHttpServer.start(this, listen, resolveHttpLimits(options), handler, done);
+  }
+
+  private listenOptions(options: ListenOptions): ResolvedListenOptions {
+    const resolved = resolveListenOptions(options);
+    if (resolved.reusePort) this.requireCapability('reusePort', 'Node before 22.12 ignores listen({ reusePort }); use the epoll-ffi backend');
+    return resolved;
   }
 }
 
@@ -54,7 +81,7 @@ class LibuvLoop extends LoopBase {
  * ```ts
  * import { createLoop } from '@loop/backend-libuv';
  * const loop = createLoop();
- * const server = await loop.serveHttp({ port: 8080 }, (req, res) => res.end('hello'));
+ * const server = await loop.serveHttp({ port: 8080 }, (req, res) => res.respond(200, { 'content-type': 'text/plain' }, 'hello'));
  * await loop.run();
  * ```
  */

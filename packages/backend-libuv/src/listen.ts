@@ -1,33 +1,41 @@
 import type { Server } from 'node:net';
-import { SocketError, UnsupportedError, type ListenOptions, type SocketAddress } from '@loop/core';
-import { resolveListenOptions } from '@loop/core/kit';
+import { SocketError, type SocketAddress } from '@loop/core';
+import type { ResolvedListenOptions } from '@loop/core/kit';
 import { socketAddress } from './tcp-stream.js';
 
 /**
- * Bind and listen a Node server per {@link ListenOptions}; resolves with the bound address.
- * A bind error rejects and leaves nothing open.
+ * Whether this Node honours `listen({ reusePort })` (added in Node 23.1 and 22.12; Node 20 accepts
+ * the option and silently ignores it, so there the backend declares the capability missing).
  */
-export function listenServer(server: Server, options: ListenOptions): Promise<SocketAddress> {
-  const resolved = resolveListenOptions(options);
-  if (resolved.reusePort) {
-    // Node 20 accepts `reusePort` and silently ignores it: refuse rather than pretend.
-    return Promise.reject(new UnsupportedError('libuv', 'reusePort', 'Node 20 ignores listen({ reusePort }); use the epoll-ffi backend'));
-  }
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
+export const NODE_HONOURS_REUSE_PORT = ((): boolean => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
+})();
+
+/**
+ * Bind and listen a Node server; `done` gets the bound address, or a `SocketError` after which
+ * nothing is left open.
+ */
+export function listenServer(server: Server, options: ResolvedListenOptions, done: (error: SocketError | undefined, address: SocketAddress | undefined) => void): void {
+  const onError = (error: Error): void => {
+    server.close();
+    done(new SocketError(`listen on ${options.host}:${options.port} failed`, error), undefined);
+  };
+  server.once('error', onError);
+  const listenOptions: { host: string; port: number; backlog: number; reusePort?: boolean } = {
+    host: options.host,
+    port: options.port,
+    backlog: options.backlog,
+  };
+  if (options.reusePort) listenOptions.reusePort = true;
+  server.listen(listenOptions, () => {
+    server.off('error', onError);
+    const address = server.address();
+    if (address === null || typeof address === 'string') {
       server.close();
-      reject(new SocketError(`listen on ${resolved.host}:${resolved.port} failed`, error));
-    };
-    server.once('error', onError);
-    server.listen({ host: resolved.host, port: resolved.port, backlog: resolved.backlog }, () => {
-      server.off('error', onError);
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new SocketError('listening socket has no TCP address', undefined));
-        return;
-      }
-      resolve(socketAddress(address.address, address.port, address.family) as SocketAddress);
-    });
+      done(new SocketError('listening socket has no TCP address', undefined), undefined);
+      return;
+    }
+    done(undefined, socketAddress(address.address, address.port, address.family));
   });
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { SocketError, type ListenOptions, type SocketAddress, type TcpServer, type TcpStream } from '@loop/core';
-import { HandleBase, type LoopBase } from '@loop/core/kit';
+import { SocketError, type Completion, type SocketAddress, type TcpServer, type TcpStream } from '@loop/core';
+import { HandleBase, type LoopBase, type ResolvedListenOptions } from '@loop/core/kit';
 import { listenServer } from './listen.js';
 import { NodeTcpStream } from './tcp-stream.js';
 
@@ -17,17 +17,23 @@ export class NodeTcpServer extends HandleBase implements TcpServer {
     super(loop);
   }
 
-  /** Bind, listen and return the active server handle. */
-  static async listen(loop: LoopBase, options: ListenOptions, onConnection: (stream: TcpStream) => void): Promise<NodeTcpServer> {
+  /** Bind and listen; `done` gets the active server handle or the bind error. */
+  static start(loop: LoopBase, options: ResolvedListenOptions, onConnection: (stream: TcpStream) => void, done: Completion<TcpServer>): void {
     const server = createServer({ allowHalfOpen: true, noDelay: true });
     const handle = new NodeTcpServer(loop, server, onConnection);
-    // Connections may arrive before the promise settles: they are queued by loop.io like any event.
-    server.on('connection', (socket: Socket) => loop.io(handle.accept, handle, socket));
-    handle.boundAddress = await listenServer(server, options);
-    // After a successful listen, errors come from accept() (EMFILE, ...): report them, keep listening.
-    server.on('error', (error: Error) => loop.report(new SocketError('accept failed', error), 'poll'));
-    handle.activate();
-    return handle;
+    // Connections may arrive before the completion runs: they are queued by loop.deliver like any event.
+    server.on('connection', (socket: Socket) => loop.deliver(handle.accept, handle, socket));
+    listenServer(server, options, (error, address) => {
+      if (error) {
+        done(error, undefined);
+        return;
+      }
+      handle.boundAddress = address;
+      // After a successful listen, errors come from accept() (EMFILE, ...): report them, keep listening.
+      server.on('error', (acceptError: Error) => loop.deliver(handle.acceptFailed, handle, acceptError));
+      handle.activate();
+      done(undefined, handle);
+    });
   }
 
   get address(): SocketAddress {
@@ -40,6 +46,10 @@ export class NodeTcpServer extends HandleBase implements TcpServer {
       return;
     }
     this.onConnection(new NodeTcpStream(this.loop, socket));
+  }
+
+  private acceptFailed(error: Error): void {
+    this.loop.report(new SocketError('accept failed', error), 'poll');
   }
 
   protected override refChanged(referenced: boolean): void {

@@ -8,17 +8,28 @@ export function socketAddress(address: string | undefined, port: number | undefi
   return { address, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' };
 }
 
+/** Throws `ERR_INVALID_ARG` unless `data` is something a socket can write. */
+export function checkChunk(data: unknown): void {
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new EventLoopError('ERR_INVALID_ARG', `data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
+  }
+}
+
 /**
- * {@link TcpStream} over a `node:net` socket. Node's events are forwarded through
- * `loop.io(method, this, arg)`, so they run in the poll phase and no closure is made per event.
+ * {@link TcpStream} over a `node:net` socket. Node's events are queued with
+ * `loop.deliver(method, this, arg)`, so they run in the poll phase and no closure is made per
+ * event. Chunks are Node's own buffers: the contract lends them to the callback, which is more
+ * than a borrow needs.
  */
 export class NodeTcpStream extends HandleBase implements TcpStream {
   readonly kind = 'tcp stream';
   private events: StreamEvents = {};
   private userPaused = false;
-  // Set while data waits in the loop's deferred queue (the loop was not running): reading stops
-  // so that queue stays small, and starts again once the data was delivered.
-  private deferPaused = false;
+  // Set while a chunk waits in the loop's queue or here: reading stops so that nothing piles up
+  // while the loop is not running or the user paused after Node had read more.
+  private hostPaused = false;
+  private held: Buffer[] = [];
+  private endHeld = false;
   private writeEnded = false;
   private closeError: EventLoopError | undefined;
 
@@ -30,14 +41,14 @@ export class NodeTcpStream extends HandleBase implements TcpStream {
     this.activate();
     socket.pause();
     socket.on('data', (chunk: Buffer) => {
-      if (!loop.isPolling() && !this.deferPaused) {
-        this.deferPaused = true;
+      if (!loop.isRunning() && !this.hostPaused) {
+        this.hostPaused = true;
         socket.pause();
       }
-      loop.io(this.emitData, this, chunk);
+      loop.deliver(this.emitData, this, chunk);
     });
-    socket.on('end', () => loop.io(this.emitEnd, this, undefined));
-    socket.on('drain', () => loop.io(this.emitDrain, this, undefined));
+    socket.on('end', () => loop.deliver(this.emitEnd, this, undefined));
+    socket.on('drain', () => loop.deliver(this.emitDrain, this, undefined));
     socket.on('error', (error: Error) => {
       this.closeError ??= new SocketError('socket error', error);
     });
@@ -50,13 +61,19 @@ export class NodeTcpStream extends HandleBase implements TcpStream {
     return this;
   }
 
+  get writable(): boolean {
+    return !this.writeEnded && !this.isClosing() && !this.socket.destroyed && this.closeError === undefined;
+  }
+
   write(data: Uint8Array | string): boolean {
-    this.assertWritable();
+    checkChunk(data);
+    if (!this.writable) return false;
     return this.socket.write(data);
   }
 
   end(data?: Uint8Array | string): void {
-    if (this.writeEnded || this.isClosing()) return;
+    if (data !== undefined) checkChunk(data);
+    if (!this.writable) return;
     this.writeEnded = true;
     if (data === undefined) this.socket.end();
     else this.socket.end(data);
@@ -70,6 +87,8 @@ export class NodeTcpStream extends HandleBase implements TcpStream {
 
   resume(): this {
     this.userPaused = false;
+    // Chunks Node read before the pause took effect go first, in order, in a poll phase.
+    if (this.held.length > 0 || this.endHeld) this.loop.deliver(this.releaseHeld, this, undefined);
     this.syncFlow();
     return this;
   }
@@ -96,31 +115,52 @@ export class NodeTcpStream extends HandleBase implements TcpStream {
     return this.socket.destroyed ? undefined : socketAddress(this.socket.remoteAddress, this.socket.remotePort, this.socket.remoteFamily);
   }
 
-  private assertWritable(): void {
-    if (this.writeEnded || this.isClosing() || this.socket.destroyed) {
-      throw new EventLoopError('ERR_STREAM_DESTROYED', 'write after end(), destroy() or close');
-    }
-  }
-
   private syncFlow(): void {
     if (this.isClosing()) return;
-    if (this.userPaused || this.deferPaused || !this.events.data) this.socket.pause();
+    if (this.userPaused || this.hostPaused || !this.events.data) this.socket.pause();
     else this.socket.resume();
   }
 
   private emitData(chunk: Buffer): void {
-    if (this.deferPaused) {
-      this.deferPaused = false;
+    // close() was called: data that arrived before it, even data already queued, is dropped.
+    if (this.isClosing()) return;
+    if (this.userPaused || this.held.length > 0) {
+      this.held.push(chunk);
+      return;
+    }
+    if (this.hostPaused) {
+      this.hostPaused = false;
       this.syncFlow();
     }
     this.events.data?.(chunk);
   }
 
+  private releaseHeld(): void {
+    while (this.held.length > 0 && !this.userPaused && !this.isClosing()) {
+      const chunk = this.held.shift() as Buffer;
+      this.events.data?.(chunk);
+    }
+    if (this.held.length === 0 && this.endHeld && !this.userPaused) {
+      this.endHeld = false;
+      this.emitEnd();
+    }
+    if (this.hostPaused && this.held.length === 0) {
+      this.hostPaused = false;
+      this.syncFlow();
+    }
+  }
+
   private emitEnd(): void {
+    if (this.isClosing()) return;
+    if (this.userPaused || this.held.length > 0) {
+      this.endHeld = true;
+      return;
+    }
     this.events.end?.();
   }
 
   private emitDrain(): void {
+    if (this.isClosing()) return;
     this.events.drain?.();
   }
 

@@ -1,3 +1,12 @@
+import type { HttpLimits } from './http.js';
+
+/**
+ * Which {@link HttpLimits} a backend can set per server. A limit marked `false` is fixed by the
+ * backend (its value is reported in `HttpServer.limits`); asking `serveHttp` for another value
+ * rejects with {@link UnsupportedError} naming the option.
+ */
+export type HttpLimitCapabilities = { readonly [Limit in keyof HttpLimits]-?: boolean };
+
 /**
  * What a backend supports. A `false` entry means the matching API throws
  * {@link UnsupportedError}; it is never emulated in a different order or silently ignored.
@@ -13,10 +22,20 @@ export interface Capabilities {
   readonly prepare: boolean;
   /** `loop.check()` hooks. */
   readonly check: boolean;
+  /** `loop.io()`: watch any pollable file descriptor for readability and writability. */
+  readonly io: boolean;
   /** `loop.listen()` / `loop.connect()`. */
   readonly tcp: boolean;
   /** `listen({ reusePort: true })`: several sockets bound to one port (SO_REUSEPORT). */
   readonly reusePort: boolean;
   /** `loop.serveHttp()`. */
   readonly http: boolean;
+  /**
+   * A request pipelined behind one whose response is still pending (answered after an
+   * asynchronous gap) is answered in order. Without it the backend may close such a connection;
+   * requests answered synchronously are always answered in order.
+   */
+  readonly httpPipelining: boolean;
+  /** The HTTP limits a server can set; see {@link HttpLimitCapabilities}. */
+  readonly httpLimits: HttpLimitCapabilities;
 }

@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { createLoop, resolveBackend } from './create-loop.js';
+import { BACKENDS, createLoop, resolveBackend } from './create-loop.js';
 import { EventLoopError } from './errors.js';
 
 describe('backend selection', () => {
-  it('names the package to install when the backend is missing', async () => {
+  it('lists the backends that exist when asked for one that does not', async () => {
     const failure = await resolveBackend('nonexistent').catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(EventLoopError);
     expect(failure).toMatchObject({ code: 'ERR_BACKEND_NOT_FOUND' });
-    expect((failure as Error).message).toContain('@loop/backend-nonexistent');
+    expect((failure as Error).message).toContain("there is no backend 'nonexistent'");
+    for (const name of BACKENDS) expect((failure as Error).message).toContain(`'${name}'`);
+    expect((failure as Error).message).not.toContain('npm install');
+  });
+
+  it('names the package to install for a backend that exists but is not installed here', async () => {
+    // Core's own directory depends on no backend, and neither does the repository root.
+    const failure = await resolveBackend('epoll-ffi').catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'ERR_BACKEND_NOT_FOUND' });
+    expect((failure as Error).message).toContain('npm install @loop/backend-epoll-ffi');
   });
 
   it('rejects a malformed backend name with ERR_INVALID_ARG', async () => {
@@ -18,7 +27,7 @@ describe('backend selection', () => {
     const saved = process.env['LOOP_BACKEND'];
     process.env['LOOP_BACKEND'] = 'from-env';
     try {
-      await expect(createLoop()).rejects.toThrow('@loop/backend-from-env');
+      await expect(createLoop()).rejects.toThrow("there is no backend 'from-env'");
     } finally {
       if (saved === undefined) delete process.env['LOOP_BACKEND'];
       else process.env['LOOP_BACKEND'] = saved;

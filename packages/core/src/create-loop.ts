@@ -24,7 +24,8 @@ export interface Backend {
 /** Options of {@link createLoop}. */
 export interface CreateLoopOptions extends LoopOptions {
   /**
-   * Backend name (`'libuv'`, `'uws'`, `'epoll-ffi'`) or full package name. Defaults to the
+   * Backend name (one of {@link BACKENDS}: `'libuv'`, `'uws'`, `'epoll-ffi'`, `'virtual'`) or
+   * full package name. Defaults to the
    * `LOOP_BACKEND` environment variable, then `'libuv'`.
    */
   readonly backend?: string;
@@ -32,11 +33,15 @@ export interface CreateLoopOptions extends LoopOptions {
 
 const BACKEND_NAME = /^(?:@loop\/backend-)?([a-z0-9][a-z0-9-]*)$/;
 
+/** The backends this project publishes, by name (each is the package `@loop/backend-<name>`). */
+export const BACKENDS: readonly string[] = Object.freeze(['libuv', 'uws', 'epoll-ffi', 'virtual']);
+
 /**
  * Find and load a backend package by name, resolving it from the running program's
  * directory and then from the current working directory, as a user's own import would.
- * @throws EventLoopError `ERR_INVALID_ARG` for a malformed name; `ERR_BACKEND_NOT_FOUND`, naming
- * the package to install, when it is not installed.
+ * @throws EventLoopError `ERR_INVALID_ARG` for a malformed name; `ERR_BACKEND_NOT_FOUND` when it
+ * cannot be loaded: naming the package to install for one of {@link BACKENDS}, and listing
+ * {@link BACKENDS} for any other name.
  */
 export async function resolveBackend(name: string): Promise<Backend> {
   const match = BACKEND_NAME.exec(name);
@@ -60,9 +65,12 @@ export async function resolveBackend(name: string): Promise<Backend> {
       lastError = error;
     }
   }
+  const known = BACKENDS.includes(match[1] as string);
   throw new EventLoopError(
     'ERR_BACKEND_NOT_FOUND',
-    `backend '${match[1]}' is not installed: add the package ${packageName} (npm install ${packageName})`,
+    known
+      ? `backend '${match[1]}' is not installed: add the package ${packageName} (npm install ${packageName})`
+      : `there is no backend '${match[1]}': the backends are ${BACKENDS.map((b) => `'${b}'`).join(', ')}`,
     { cause: lastError },
   );
 }

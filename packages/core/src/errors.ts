@@ -10,7 +10,11 @@
  * - `ERR_BACKEND_NOT_FOUND`: `createLoop` could not resolve the backend package.
  * - `ERR_STREAM_DESTROYED`: a write or end on a stream that is already destroyed or ended.
  * - `ERR_SOCKET`: a socket operation failed; the errno error is in `cause`.
- * - `ERR_BLOCKING_IN_CALLBACK`: reserved for the greenlet hub's blocked-loop monitor.
+ * - `ERR_REQUEST_EXPIRED`: an HTTP request's head was read, or its body callbacks attached, after
+ *   the handler's synchronous call returned (keep what you need with `request.snapshot()`).
+ * - `ERR_HEADERS_SENT`: an HTTP response's status or headers were set after they were sent.
+ * - `ERR_BLOCKING_IN_CALLBACK`: a blocking call was made where nothing can block (the hub uses it
+ *   for a greenlet-only call made from a plain callback or main code).
  */
 export type ErrorCode =
   | 'ERR_LOOP_CLOSED'
@@ -22,22 +26,25 @@ export type ErrorCode =
   | 'ERR_BACKEND_NOT_FOUND'
   | 'ERR_STREAM_DESTROYED'
   | 'ERR_SOCKET'
+  | 'ERR_REQUEST_EXPIRED'
+  | 'ERR_HEADERS_SENT'
   | 'ERR_BLOCKING_IN_CALLBACK';
 
 /**
  * Base class of every error the library throws. `code` is stable across
  * versions; the underlying errno or native error, when there is one, is in `cause`.
  */
-export class EventLoopError extends Error {
+export class EventLoopError<Code extends string = ErrorCode> extends Error {
   /** Stable code naming the failure; compare on this, not on `message`. */
-  readonly code: ErrorCode;
+  readonly code: Code;
 
   /**
-   * @param code - stable code naming the failure
+   * @param code - stable code naming the failure (packages built on core, such as the greenlet
+   *   layer, extend the class with codes of their own through the `Code` parameter)
    * @param message - human-readable explanation
    * @param options - `cause`: the errno or native error behind this one
    */
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EventLoopError';
     this.code = code;
@@ -48,7 +55,7 @@ export class EventLoopError extends Error {
  * Thrown when a backend is asked for a capability it declares missing in
  * {@link Capabilities}: the feature is never faked or silently ignored.
  */
-export class UnsupportedError extends EventLoopError {
+export class UnsupportedError extends EventLoopError<'ERR_UNSUPPORTED'> {
   /** The backend that lacks the capability. */
   readonly backend: string;
   /** The capability's key in {@link Capabilities}. */
@@ -72,7 +79,7 @@ export class UnsupportedError extends EventLoopError {
  * {@link EventLoopError} with code `ERR_SOCKET`, keeping the original in `cause`
  * and its errno name (`ECONNRESET`, `EADDRINUSE`, ...) in `errno`.
  */
-export class SocketError extends EventLoopError {
+export class SocketError extends EventLoopError<'ERR_SOCKET'> {
   /** The errno name reported by the system, such as `ECONNRESET`; `undefined` when unknown. */
   readonly errno: string | undefined;
 

@@ -38,19 +38,24 @@ export interface ConnectOptions {
 }
 
 /**
- * Callbacks of a stream. All run in the poll phase. Set them with {@link TcpStream.on}; a
- * stream reads only while a `data` callback is set and it is not paused.
+ * Callbacks of a stream. `data`, `end` and `drain` run in the poll phase, `close` in the close
+ * phase. Set them with {@link TcpStream.on}; a stream reads only while a `data` callback is set
+ * and it is not paused.
  */
 export interface StreamEvents {
-  /** A chunk arrived. The buffer belongs to the callee. */
+  /**
+   * A chunk arrived. The chunk is borrowed: it is valid during this call only (the backend may
+   * reuse its memory afterwards), so copy it (`Buffer.from(chunk)`) to keep it.
+   */
   data?(chunk: Uint8Array): void;
   /** The peer half-closed its side (FIN): no more data will arrive. Writing is still allowed. */
   end?(): void;
   /** The write buffer, once over its high-water mark, has drained: `write()` may go on. */
   drain?(): void;
   /**
-   * The stream is fully closed and its fd released. `error` is set when it closed because of a
-   * socket error (`ECONNRESET`, `EPIPE`, ...), and is otherwise `undefined`.
+   * The stream is fully closed and its fd released; runs in the close phase, exactly once.
+   * `error` is set when it closed because of a socket error (`ECONNRESET`, `EPIPE`, ...), and
+   * is otherwise `undefined`.
    */
   close?(error: EventLoopError | undefined): void;
 }
@@ -60,18 +65,22 @@ export interface StreamEvents {
  *
  * Lifecycle: open → (`end()` half-closed for writing) → closed. `close()` (from {@link Handle})
  * and `destroy()` both close at once, dropping unwritten data; `end()` closes gracefully after
- * the peer's end. The `close` event runs exactly once.
+ * the peer's end. The `close` event runs exactly once. Once `close()` is called no `data` or
+ * `end` callback runs any more, even for data that had already arrived.
  */
 export interface TcpStream extends Handle {
   /** Set (replace) the callbacks named in `events`; others are left as they were. */
   on(events: StreamEvents): this;
   /**
-   * Queue `data` for writing. Returns `false` when the queued amount is over the high-water mark:
-   * stop writing until the `drain` callback. Data is never dropped by `write` itself.
-   * @throws EventLoopError `ERR_STREAM_DESTROYED` after `end()`, `destroy()` or close.
+   * Queue `data` for writing; the stream copies what it cannot send at once, so the caller may
+   * reuse `data` after the call. Returns `false` when the queued amount is over the high-water
+   * mark: stop writing until the `drain` callback. After `end()`, `destroy()`, `close()` or a
+   * socket error the write does nothing and returns `false` (see {@link TcpStream.writable});
+   * it never throws for that. An error found while writing (`EPIPE`, say) closes the stream
+   * later, in a loop phase, with the error in the `close` callback.
    */
   write(data: Uint8Array | string): boolean;
-  /** Flush queued data, then half-close (send FIN). Idempotent. */
+  /** Flush queued data, then half-close (send FIN). Idempotent; a no-op once closed. */
   end(data?: Uint8Array | string): void;
   /** Stop reading (TCP flow control pushes back on the peer). Idempotent. */
   pause(): this;
@@ -81,6 +90,8 @@ export interface TcpStream extends Handle {
   destroy(error?: EventLoopError): void;
   /** Set TCP_NODELAY. */
   setNoDelay(noDelay: boolean): this;
+  /** `true` until `end()`, `destroy()`, `close()` or a socket error: whether `write()` can still send. */
+  readonly writable: boolean;
   /** Bytes queued for writing and not yet handed to the kernel. */
   readonly bufferedAmount: number;
   /** The local endpoint; `undefined` once closed. */

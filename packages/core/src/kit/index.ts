@@ -1,12 +1,23 @@
 /**
  * `@loop/core/kit`: the building blocks backends share (the phase machine, handles, the timer
- * heap, the Node-hosted poller). Users need only `@loop/core`; backend authors start here.
+ * heap, the Node-hosted poller, option checks, request-head helpers). Users need only
+ * `@loop/core`; backend authors start here.
  * @packageDocumentation
  */
 export { HandleBase } from './handle-base.js';
 export { HostPoller } from './host-poller.js';
 export { LoopBase, reportToProcess, type Poller } from './loop-base.js';
+export {
+  checkRequestHead,
+  HEAD_OK,
+  HEAD_OK_WITH_BODY,
+  resolveConnectOptions,
+  resolveHttpLimits,
+  resolveListenOptions,
+  type FixedHttpLimits,
+  type ResolvedListenOptions,
+} from './options.js';
 export { KitPhaseHook, type HookPhase } from './phase-hook.js';
+export { forEachRawHeader, lowerHeaderName, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired, sameHeaderName } from './raw-headers.js';
 export { KitTimer } from './timer.js';
 export { TimerHeap, type HeapEntry } from './timer-heap.js';
-export { checkRequestHead, resolveConnectOptions, resolveHttpLimits, resolveListenOptions, type ResolvedListenOptions } from './options.js';

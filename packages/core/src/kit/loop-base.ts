@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Capabilities } from '../capabilities.js';
 import { checkFunction, EventLoopError, UnsupportedError } from '../errors.js';
 import type { HttpHandler, HttpServer, HttpServerOptions } from '../http.js';
-import type { ErrorHandler, EventLoop, PendingCallback, Phase, PhaseHook, RunMode, Timer } from '../loop.js';
+import type { Completion, ErrorHandler, EventLoop, IoWatcher, PendingCallback, Phase, PhaseHook, RunMode, Timer } from '../loop.js';
 import type { ConnectOptions, ListenOptions, TcpServer, TcpStream } from '../stream.js';
 import type { HandleBase } from './handle-base.js';
 import { KitPhaseHook, type HookPhase } from './phase-hook.js';
@@ -10,29 +10,53 @@ import { KitTimer } from './timer.js';
 import { TimerHeap } from './timer-heap.js';
 
 /**
- * How a backend waits for I/O. The loop calls `poll` once per iteration and the poller calls
- * {@link LoopBase.pollDone} when the wait is over; I/O callbacks in between go through
- * {@link LoopBase.io}.
+ * How a backend waits for I/O. While the loop is in its poll phase, the poller calls
+ * {@link LoopBase.pollTick} whenever there is something to look at: the timeout elapsed, a
+ * wake-up was asked for, or I/O was queued with {@link LoopBase.deliver}. The tick runs the
+ * queued I/O and then either ends the poll phase or calls `poll` again with a new timeout.
+ *
+ * Rules a poller keeps (each one is what a kit loop relies on):
+ * - `pollTick` is never called from inside `poll` or `wake` (that would recurse once per
+ *   iteration); it runs later, from the host's own event loop.
+ * - A timeout never ends early: a host timer that fires before the deadline is re-armed for the
+ *   rest, so that the timer the poll waited for is really due when the tick runs.
+ * - `wake()` may arrive before `poll()` in the same iteration (the loop wakes the poller as it
+ *   enters the poll phase with I/O already queued): the tick it asks for must still happen.
+ * - Waiting never blocks the JavaScript thread and never spins: it is a return to the host.
  */
 export interface Poller {
   /**
-   * Start waiting: at most `timeout` ms (0: do not block; `Infinity`: until woken). It must end
-   * the wait later, never by calling `pollDone` from inside `poll` (that would recurse once per
-   * iteration).
+   * Call `pollTick` once `timeout` ms have passed (0: as soon as possible; `Infinity`: only when
+   * woken or when I/O arrives). A second call during the same poll phase replaces the timeout.
    */
   poll(timeout: number): void;
-  /** End the current wait early, as soon as possible but never synchronously. Idempotent. */
+  /** Call `pollTick` soon, but never synchronously. Idempotent until the tick runs. */
   wake(): void;
-  /** The loop stopped running: drop any host timer so the process may exit. */
+  /** The loop stopped running: drop any host timer or immediate so the process may exit. */
   release(): void;
 }
 
 /** A callback queued by `callSoon`; the object is its own cancel handle. */
 class SoonCallback implements PendingCallback {
-  constructor(public callback: (() => void) | undefined) {}
+  constructor(
+    private readonly loop: LoopBase,
+    public callback: ((arg: unknown) => void) | undefined,
+    public arg: unknown,
+  ) {}
+
   cancel(): void {
+    if (this.callback === undefined) return;
     this.callback = undefined;
+    this.arg = undefined;
+    this.loop.pendingCancelled();
   }
+}
+
+/** A finished callback-form operation, waiting for its poll phase. */
+interface DoneOperation {
+  callback: (error: EventLoopError | undefined, result: unknown) => void;
+  error: EventLoopError | undefined;
+  result: unknown;
 }
 
 /** Default error handler: print with the stack, then the process's uncaught-error path if anyone listens. */
@@ -47,10 +71,16 @@ export function reportToProcess(error: unknown, phase: Phase): void {
 
 const MODES: ReadonlySet<string> = new Set(['default', 'once', 'nowait']);
 
+/** Wrap whatever an operation failed with as the {@link EventLoopError} its completion promises. */
+function asLoopError(error: unknown): EventLoopError {
+  return error instanceof EventLoopError ? error : new EventLoopError('ERR_INVALID_ARG', String(error), { cause: error });
+}
+
 /**
  * The phase machine of {@link EventLoop}, shared by every backend that runs its iterations
- * itself and only needs to supply a {@link Poller} and the stream surface. `run` below reads
- * like the numbered list in {@link EventLoop}'s documentation; keep them in step.
+ * itself and only needs to supply a {@link Poller} and the stream surface. `run`, `iterate` and
+ * `endPoll` below read like the numbered list in {@link EventLoop}'s documentation; keep them in
+ * step.
  */
 export abstract class LoopBase implements EventLoop {
   abstract readonly backend: string;
@@ -68,14 +98,20 @@ export abstract class LoopBase implements EventLoop {
   private readonly timers = new TimerHeap<KitTimer>();
   private timerSeq = 0;
   private pending: SoonCallback[] = [];
-  private spare: SoonCallback[] = [];
+  private pendingSpare: SoonCallback[] = [];
+  /** Queued and not cancelled: only these keep the loop alive and the poll from blocking. */
+  private pendingLive = 0;
   private readonly hooks: Record<HookPhase, (KitPhaseHook | null)[]> = { idle: [], prepare: [], check: [] };
   private readonly hooksDirty: Record<HookPhase, boolean> = { idle: false, prepare: false, check: false };
-  private activeIdle = 0;
-  private activeCheck = 0;
+  private readonly activeHooks: Record<HookPhase, number> = { idle: 0, prepare: 0, check: 0 };
   private closeQueue: HandleBase[] = [];
-  // I/O that arrived while the loop was not running: function, receiver, argument triples.
-  private deferred: unknown[] = [];
+  /** Operations in flight (listen, connect, serveHttp): libuv's active requests. */
+  private operations = 0;
+  // I/O events waiting for a poll phase, as function, receiver, argument triples (no object per event).
+  private ioQueue: unknown[] = [];
+  private ioSpare: unknown[] = [];
+  /** The due time the poller was last armed for in this poll phase, so an unchanged wait is not re-armed. */
+  private armedDue = Number.NaN;
 
   private running = false;
   private polling = false;
@@ -97,11 +133,12 @@ export abstract class LoopBase implements EventLoop {
     this.cachedNow = performance.now();
   }
 
-  callSoon(callback: () => void): PendingCallback {
+  callSoon<A = undefined>(callback: (arg: A) => void, arg?: A): PendingCallback {
     this.assertNotClosed();
     checkFunction('callback', callback);
-    const entry = new SoonCallback(callback);
+    const entry = new SoonCallback(this, callback as (arg: unknown) => void, arg);
     this.pending.push(entry);
+    this.pendingLive++;
     if (this.polling) this.poller.wake();
     return entry;
   }
@@ -131,8 +168,26 @@ export abstract class LoopBase implements EventLoop {
     return new KitPhaseHook(this, phase, callback);
   }
 
+  io(fd: number, callback: (watcher: IoWatcher, events: number) => void): IoWatcher {
+    this.assertNotClosed();
+    this.requireCapability('io', 'this backend cannot watch file descriptors');
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+      throw new EventLoopError('ERR_INVALID_ARG', `fd must be a non-negative integer, got ${String(fd)}`);
+    }
+    checkFunction('callback', callback);
+    return this.createIoWatcher(fd, callback);
+  }
+
+  /**
+   * Make the backend's {@link IoWatcher} for `fd` (already checked). Backends that declare
+   * `capabilities.io` override this; the kit never calls it otherwise.
+   */
+  protected createIoWatcher(_fd: number, _callback: (watcher: IoWatcher, events: number) => void): IoWatcher {
+    throw new UnsupportedError(this.backend, 'io', 'this backend declares io but does not implement createIoWatcher');
+  }
+
   alive(): boolean {
-    return this.refCount > 0 || this.pending.length > 0 || this.closingCount > 0;
+    return this.refCount > 0 || this.pendingLive > 0 || this.closingCount > 0 || this.operations > 0;
   }
 
   isRunning(): boolean {
@@ -157,69 +212,103 @@ export abstract class LoopBase implements EventLoop {
     if (!MODES.has(mode)) throw new EventLoopError('ERR_INVALID_ARG', `run mode must be 'default', 'once' or 'nowait', got '${String(mode)}'`);
     if (mode === 'once') this.requireCapability('runOnce', 'this backend cannot run a single iteration');
     if (mode === 'nowait') this.requireCapability('runNowait', 'this backend cannot poll without blocking');
-    if (this.stopRequested) {
-      // libuv: a stop requested before run() makes run() return before the first iteration.
+    // libuv: a loop that is not alive only updates its time; a stop requested before run()
+    // makes run() return before the first iteration (and is cleared).
+    if (!this.alive()) this.updateTime();
+    if (this.stopRequested || !this.alive()) {
       this.stopRequested = false;
       return Promise.resolve(this.alive());
-    }
-    // As in libuv, I/O waiting on unreferenced handles does not make run() iterate by itself.
-    if (!this.alive()) {
-      this.updateTime();
-      return Promise.resolve(false);
     }
     this.running = true;
     this.mode = mode;
     return new Promise<boolean>((resolve) => {
       this.resolveRun = resolve;
-      this.beginIteration();
+      // Step 0: libuv ≥ 1.45 runs due timers once before the first iteration in default mode only.
+      if (mode === 'default') {
+        this.updateTime();
+        this.runTimers();
+        if (this.stopRequested || !this.alive()) {
+          this.finishRun();
+          return;
+        }
+      }
+      this.iterate();
     });
   }
 
   close(): void {
     if (this.closed) return;
     if (this.running) throw new EventLoopError('ERR_LOOP_RUNNING', 'close() was called while the loop is running');
-    if (this.liveHandles.size > 0 || this.closingCount > 0) {
+    if (this.liveHandles.size > 0 || this.closingCount > 0 || this.operations > 0) {
       const kinds = new Map<string, number>();
       for (const handle of this.liveHandles) kinds.set(handle.kind, (kinds.get(handle.kind) ?? 0) + 1);
       const list = [...kinds].map(([kind, count]) => `${count} ${kind}`).join(', ');
       throw new EventLoopError(
         'ERR_LOOP_BUSY',
-        `close() refused: handles are still live (${list || 'none'}; ${this.closingCount} closing); close them and run the loop first`,
+        `close() refused: handles are still live (${list || 'none'}; ${this.closingCount} closing; ${this.operations} operations in flight); close them and run the loop first`,
       );
     }
     this.closed = true;
     this.pending = [];
-    this.deferred = [];
+    this.pendingLive = 0;
+    this.ioQueue = [];
     this.poller.release();
   }
 
-  // ---- the iteration: steps 1-5, then the poll ----
+  // ---- one iteration: steps 1-4, then the poll phase runs in ticks, then steps 5-8 ----
 
-  private beginIteration(): void {
-    this.updateTime();
-    this.runTimers();
+  private iterate(): void {
+    // libuv's can_sleep: decided before the pending and idle phases run, so an idle hook that
+    // stops itself (or a callback that empties the queue) cannot make run('once') block.
+    const canSleep = this.pendingLive === 0 && this.activeHooks.idle === 0;
     this.runPending();
     this.runHooks('idle');
     this.runHooks('prepare');
     this.polling = true;
-    this.flushDeferred();
-    this.poller.poll(this.pollTimeout());
+    const timeout = this.mode === 'default' || (this.mode === 'once' && canSleep) ? this.pollTimeout() : 0;
+    // I/O that arrived while the loop was not polling is ready now: the first tick runs it.
+    if (this.ioQueue.length > 0) this.poller.wake();
+    this.armedDue = timeout === 0 ? Number.NaN : this.nextDue();
+    this.poller.poll(timeout);
   }
 
-  /** Called by the poller when the wait is over: steps 7-9. */
-  pollDone(): void {
-    if (!this.polling) return; // a stale wake-up after the run ended
+  /**
+   * Called by the {@link Poller} during the poll phase (see its rules): reads the clock once for
+   * the batch, runs the I/O queued so far, then ends the poll phase or goes on waiting.
+   *
+   * Staying in the poll phase across batches is libuv's iteration with nothing in between: it is
+   * done only in `'default'` mode while no check or prepare hook, pending callback, pending close,
+   * due timer or stop request would make another iteration observable.
+   */
+  pollTick(): void {
+    if (!this.polling) return; // a stale tick after the poll phase ended
+    this.cachedNow = performance.now();
+    this.runIo();
+    if (this.mode === 'default' && this.activeHooks.check === 0 && this.activeHooks.prepare === 0 && this.ioQueue.length === 0) {
+      const timeout = this.pollTimeout();
+      if (timeout > 0) {
+        const due = this.nextDue();
+        if (due !== this.armedDue) {
+          this.armedDue = due;
+          this.poller.poll(timeout);
+        }
+        return;
+      }
+    }
+    this.endPoll();
+  }
+
+  /** Steps 5-8. */
+  private endPoll(): void {
     this.polling = false;
     this.runHooks('check');
     this.runCloseQueue();
-    if (this.mode === 'once') {
-      this.updateTime();
-      this.runTimers();
-    }
+    this.updateTime();
+    this.runTimers();
     if (this.stopRequested || this.mode !== 'default' || !this.alive()) {
       this.finishRun();
     } else {
-      this.beginIteration();
+      this.iterate();
     }
   }
 
@@ -232,16 +321,30 @@ export abstract class LoopBase implements EventLoop {
     resolve?.(this.alive());
   }
 
+  /** libuv's `uv__backend_timeout`. */
   private pollTimeout(): number {
-    if (this.mode === 'nowait' || this.stopRequested || this.pending.length > 0 || this.activeIdle > 0 || this.closingCount > 0) return 0;
-    if (!this.alive()) return 0;
+    if (
+      this.mode === 'nowait' ||
+      this.stopRequested ||
+      this.pendingLive > 0 ||
+      this.activeHooks.idle > 0 ||
+      this.closeQueue.length > 0 ||
+      !this.alive()
+    ) {
+      return 0;
+    }
     const next = this.timers.peek();
     return next ? Math.max(0, next.due - this.cachedNow) : Infinity;
   }
 
+  private nextDue(): number {
+    return this.timers.peek()?.due ?? Infinity;
+  }
+
   private runTimers(): void {
     // Timers (re)started during this phase carry a sequence number at or past `limit` and wait
-    // for the next iteration, so a 0 ms timer restarted from its own callback cannot spin here.
+    // for the next iteration, so a 0 ms timer restarted from its own callback cannot spin here,
+    // and an overdue repeating timer runs once per phase, not once per missed interval.
     const limit = this.timerSeq;
     for (;;) {
       const timer = this.timers.peek();
@@ -259,20 +362,23 @@ export abstract class LoopBase implements EventLoop {
     if (this.pending.length === 0) return;
     // Swap in the spare array so callbacks queued from here on wait for the next iteration.
     const batch = this.pending;
-    this.pending = this.spare;
+    this.pending = this.pendingSpare;
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i] as SoonCallback;
       const callback = entry.callback;
       if (!callback) continue;
+      const arg = entry.arg;
       entry.callback = undefined;
+      entry.arg = undefined;
+      this.pendingLive--;
       try {
-        callback();
+        callback(arg);
       } catch (error) {
         this.report(error, 'pending');
       }
     }
     batch.length = 0;
-    this.spare = batch;
+    this.pendingSpare = batch;
   }
 
   private runHooks(phase: HookPhase): void {
@@ -308,41 +414,136 @@ export abstract class LoopBase implements EventLoop {
     }
   }
 
-  private flushDeferred(): void {
-    if (this.deferred.length === 0) return;
-    const batch = this.deferred;
-    this.deferred = [];
+  private runIo(): void {
+    const batch = this.ioQueue;
+    if (batch.length === 0) return;
+    // Events queued by these callbacks go to the other array and run in the next tick of this
+    // poll phase (deliver wakes the poller for them), so a chain of them cannot starve the loop.
+    this.ioQueue = this.ioSpare;
     for (let i = 0; i < batch.length; i += 3) {
-      this.io(batch[i] as (arg: unknown) => void, batch[i + 1], batch[i + 2]);
+      try {
+        (batch[i] as (arg: unknown) => void).call(batch[i + 1], batch[i + 2]);
+      } catch (error) {
+        this.report(error, 'poll');
+      }
     }
+    batch.length = 0;
+    this.ioSpare = batch;
+  }
+
+  // ---- operations: listen, connect, serveHttp ----
+
+  listen(options: ListenOptions, onConnection: (stream: TcpStream) => void, callback: Completion<TcpServer>): void;
+  listen(options: ListenOptions, onConnection: (stream: TcpStream) => void): Promise<TcpServer>;
+  listen(options: ListenOptions, onConnection: (stream: TcpStream) => void, callback?: Completion<TcpServer>): Promise<TcpServer> | void {
+    return this.operation(callback, (done) => {
+      checkFunction('onConnection', onConnection);
+      this.requireCapability('tcp', 'this backend has no raw TCP');
+      this.startListen(options, onConnection, done);
+    });
+  }
+
+  connect(options: ConnectOptions, callback: Completion<TcpStream>): void;
+  connect(options: ConnectOptions): Promise<TcpStream>;
+  connect(options: ConnectOptions, callback?: Completion<TcpStream>): Promise<TcpStream> | void {
+    return this.operation(callback, (done) => {
+      this.requireCapability('tcp', 'this backend has no raw TCP');
+      this.startConnect(options, done);
+    });
+  }
+
+  serveHttp(options: HttpServerOptions, handler: HttpHandler, callback: Completion<HttpServer>): void;
+  serveHttp(options: HttpServerOptions, handler: HttpHandler): Promise<HttpServer>;
+  serveHttp(options: HttpServerOptions, handler: HttpHandler, callback?: Completion<HttpServer>): Promise<HttpServer> | void {
+    return this.operation(callback, (done) => {
+      checkFunction('handler', handler);
+      this.requireCapability('http', 'this backend has no HTTP server');
+      this.startServeHttp(options, handler, done);
+    });
+  }
+
+  /**
+   * Bind and listen. Throw for bad options (synchronously); report everything else through
+   * `done`, exactly once, at any later time (or at once: the kit defers the user's callback).
+   */
+  protected abstract startListen(options: ListenOptions, onConnection: (stream: TcpStream) => void, done: Completion<TcpServer>): void;
+  /** Connect; the rules of {@link LoopBase.startListen}. */
+  protected abstract startConnect(options: ConnectOptions, done: Completion<TcpStream>): void;
+  /** Serve HTTP; the rules of {@link LoopBase.startListen}. */
+  protected abstract startServeHttp(options: HttpServerOptions, handler: HttpHandler, done: Completion<HttpServer>): void;
+
+  /**
+   * Run an operation in its callback form (the completion is delivered in the poll phase) or its
+   * promise form (settled as soon as the backend reports, running or not). Either way it keeps
+   * the loop alive until it completes.
+   */
+  private operation<T>(callback: Completion<T> | undefined, start: (done: Completion<T>) => void): Promise<T> | void {
+    if (callback !== undefined) {
+      this.assertNotClosed();
+      checkFunction('callback', callback);
+      this.operations++;
+      let settled = false;
+      const done: Completion<T> = (error, result) => {
+        if (settled) return;
+        settled = true;
+        const finished: DoneOperation = { callback: callback as DoneOperation['callback'], error, result };
+        this.deliver(this.completeOperation, this, finished);
+      };
+      try {
+        start(done);
+      } catch (error) {
+        if (!settled) this.operations--;
+        settled = true;
+        throw error;
+      }
+      return;
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.assertNotClosed();
+      this.operations++;
+      let settled = false;
+      const done: Completion<T> = (error, result) => {
+        if (settled) return;
+        settled = true;
+        this.operationEnded();
+        if (error) reject(error);
+        else resolve(result as T);
+      };
+      try {
+        start(done);
+      } catch (error) {
+        done(asLoopError(error), undefined);
+      }
+    });
+  }
+
+  private completeOperation(finished: DoneOperation): void {
+    this.operationEnded();
+    finished.callback(finished.error, finished.result);
+  }
+
+  private operationEnded(): void {
+    this.operations--;
+    // The loop may have been waiting for nothing but this operation.
+    if (this.polling) this.poller.wake();
   }
 
   // ---- services for handles and backends ----
 
   /**
-   * Deliver an I/O event: run `fn.call(receiver, arg)` now if the loop is polling, otherwise
-   * keep it for the poll phase of the next `run()`. Errors go to the error handler. Hot path:
-   * no allocation when polling (pass a method and its receiver, not a fresh closure).
+   * Queue an I/O event: `fn.call(receiver, arg)` runs in the poll phase, this one if the loop is
+   * polling (the poller is woken for it), else the next run's. It never runs synchronously, so
+   * a backend may call this from anywhere, inside user code included (an `EPIPE` found during
+   * `write()`, say). Errors go to the error handler. Hot path: no allocation beyond the queue's
+   * growth (pass a method and its receiver, not a fresh closure).
    */
-  io<R, A>(fn: (this: R, arg: A) => void, receiver: R, arg: A): void {
-    if (!this.polling) {
-      this.deferred.push(fn, receiver, arg);
-      return;
-    }
-    // Each event ends a wait for it (libuv updates time when epoll_wait returns), so a timer
-    // started from an I/O callback counts from now, not from when the poll began.
-    this.cachedNow = performance.now();
-    try {
-      fn.call(receiver, arg);
-    } catch (error) {
-      this.report(error, 'poll');
-    }
-    // In 'default' mode without check hooks nothing waits for the poll to end, so I/O need not
-    // end it: one boolean test per event instead of one host wake-up per event.
-    if (this.mode !== 'default' || this.activeCheck > 0) this.poller.wake();
+  deliver<R, A>(fn: (this: R, arg: A) => void, receiver: R, arg: A): void {
+    const queue = this.ioQueue;
+    queue.push(fn, receiver, arg);
+    if (queue.length === 3 && this.polling) this.poller.wake();
   }
 
-  /** `true` while the loop is inside its poll phase (I/O callbacks run at once). */
+  /** `true` while the loop is inside its poll phase (queued I/O runs in the next tick). */
   isPolling(): boolean {
     return this.polling;
   }
@@ -358,7 +559,7 @@ export abstract class LoopBase implements EventLoop {
   }
 
   /** Throw {@link UnsupportedError} unless `capabilities[key]` is true. */
-  requireCapability(key: keyof Capabilities, why: string): void {
+  requireCapability(key: Exclude<keyof Capabilities, 'httpLimits'>, why: string): void {
     if (!this.capabilities[key]) throw new UnsupportedError(this.backend, key, why);
   }
 
@@ -373,13 +574,18 @@ export abstract class LoopBase implements EventLoop {
     if (this.polling) this.poller.wake();
   }
 
-  /** (Re)arm a timer `timeout` ms from now. */
+  /** A pending callback was cancelled: it no longer keeps the loop alive. */
+  pendingCancelled(): void {
+    this.pendingLive--;
+  }
+
+  /** (Re)arm a timer `timeout` ms from now. Allocates nothing. */
   timerStarted(timer: KitTimer, timeout: number): void {
     this.timers.remove(timer);
     timer.due = this.cachedNow + timeout;
     timer.seq = this.timerSeq++;
     this.timers.push(timer);
-    // A poll already waiting may sleep past this timer: end it so the timeout is recomputed.
+    // A poll already waiting may sleep past this timer: a tick re-arms it for the new timeout.
     if (this.polling && this.timers.peek() === timer) this.poller.wake();
   }
 
@@ -391,12 +597,8 @@ export abstract class LoopBase implements EventLoop {
   /** Add a started hook to its phase list. */
   hookStarted(hook: KitPhaseHook): void {
     this.hooks[hook.kind].push(hook);
-    if (hook.kind === 'idle') {
-      this.activeIdle++;
-      if (this.polling) this.poller.wake();
-    } else if (hook.kind === 'check') {
-      this.activeCheck++;
-    }
+    this.activeHooks[hook.kind]++;
+    if (hook.kind === 'idle' && this.polling) this.poller.wake();
   }
 
   /** Remove a stopped hook from its phase list. */
@@ -407,11 +609,6 @@ export abstract class LoopBase implements EventLoop {
       list[index] = null;
       this.hooksDirty[hook.kind] = true;
     }
-    if (hook.kind === 'idle') this.activeIdle--;
-    else if (hook.kind === 'check') this.activeCheck--;
+    this.activeHooks[hook.kind]--;
   }
-
-  abstract listen(options: ListenOptions, onConnection: (stream: TcpStream) => void): Promise<TcpServer>;
-  abstract connect(options: ConnectOptions): Promise<TcpStream>;
-  abstract serveHttp(options: HttpServerOptions, handler: HttpHandler): Promise<HttpServer>;
 }

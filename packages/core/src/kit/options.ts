@@ -1,6 +1,7 @@
-import { checkNumber, EventLoopError } from '../errors.js';
+import { checkNumber, EventLoopError, UnsupportedError } from '../errors.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http.js';
 import type { ConnectOptions, ListenOptions } from '../stream.js';
+import { sameHeaderName } from './raw-headers.js';
 
 /** {@link ListenOptions} with every default filled in and every value checked. */
 export interface ResolvedListenOptions {
@@ -47,23 +48,47 @@ export function resolveConnectOptions(options: ConnectOptions): Required<Connect
   return { host: checkHost(options.host ?? '127.0.0.1'), port: checkPort(options.port, 1), noDelay: options.noDelay !== false };
 }
 
+/** Limits a backend cannot set per server, with the value it enforces instead. */
+export interface FixedHttpLimits {
+  /** The backend's name, for the error. */
+  readonly backend: string;
+  /** The value of each limit the backend fixes (its `capabilities.httpLimits` entry is `false`). */
+  readonly limits: Partial<Required<HttpLimits>>;
+  /** Why they are fixed, for the error (`uWebSockets.js fixes them process-wide`, say). */
+  readonly why: string;
+}
+
 /**
- * Check HTTP limits and fill in {@link DEFAULT_HTTP_LIMITS}.
- * @throws EventLoopError `ERR_INVALID_ARG`
+ * Check HTTP limits and fill in {@link DEFAULT_HTTP_LIMITS}, or the backend's value for a limit
+ * it fixes. Asking for another value of a fixed limit is an {@link UnsupportedError} whose
+ * capability is `httpLimits.<name>`.
+ * @throws EventLoopError `ERR_INVALID_ARG`; UnsupportedError
  */
-export function resolveHttpLimits(options: HttpLimits): Required<HttpLimits> {
+export function resolveHttpLimits(options: HttpLimits, fixed?: FixedHttpLimits): Required<HttpLimits> {
   const limits = { ...DEFAULT_HTTP_LIMITS };
   for (const key of Object.keys(DEFAULT_HTTP_LIMITS) as (keyof HttpLimits)[]) {
     const value = options[key];
     if (value !== undefined) limits[key] = checkNumber(key, value, 1, 2 ** 31 - 1);
+    const enforced = fixed?.limits[key];
+    if (enforced === undefined || fixed === undefined) continue;
+    if (value !== undefined && value !== enforced) {
+      throw new UnsupportedError(fixed.backend, `httpLimits.${key}`, `${key} is fixed at ${enforced} (${fixed.why}); got ${value}`);
+    }
+    limits[key] = enforced;
   }
-  return limits;
+  return Object.freeze(limits);
 }
 
+/** {@link checkRequestHead}: the head is within the limits and no body follows. */
+export const HEAD_OK = 0;
+/** {@link checkRequestHead}: the head is within the limits and a body follows (Content-Length > 0 or Transfer-Encoding). */
+export const HEAD_OK_WITH_BODY = 1;
+
 /**
- * The status a request head must be refused with under `limits` (414, 431, 413), or 0 when it
- * is within them. `rawHeaders` is the flat name/value list as received; the declared body size
- * is read from its Content-Length in the same pass, so no header object is built for this.
+ * Check a request head against `limits`: {@link HEAD_OK} or {@link HEAD_OK_WITH_BODY} when it is
+ * within them, else the status to refuse it with (414, 431, 413). `rawHeaders` is the flat
+ * name/value list as received; the declared body is read from it in the same pass, so no header
+ * object is built for this.
  */
 export function checkRequestHead(limits: Required<HttpLimits>, url: string, rawHeaders: readonly string[]): number {
   if (url.length > limits.maxUrlLength) return 414;
@@ -71,13 +96,15 @@ export function checkRequestHead(limits: Required<HttpLimits>, url: string, rawH
   // Size as on the wire: "name: value\r\n" per line.
   let size = 0;
   let declaredBody = 0;
+  let chunked = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
     const value = rawHeaders[i + 1] as string;
     size += name.length + value.length + 4;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') declaredBody = Number(value);
+    if (name.length === 14 && sameHeaderName(name, 'content-length')) declaredBody = Number(value);
+    else if (name.length === 17 && sameHeaderName(name, 'transfer-encoding')) chunked = true;
   }
   if (size > limits.maxHeaderSize) return 431;
   if (declaredBody > limits.maxBodySize) return 413;
-  return 0;
+  return chunked || declaredBody > 0 ? HEAD_OK_WITH_BODY : HEAD_OK;
 }

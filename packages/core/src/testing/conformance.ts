@@ -11,6 +11,8 @@ import type { Capabilities } from '../capabilities.js';
 import type { LoopFactory } from './helpers.js';
 import { defineHttpSuite } from './http-suite.js';
 import { defineLoopSuite } from './loop-suite.js';
+import { defineOrderSuite } from './order-suite.js';
+import { defineReactorSuite } from './reactor-suite.js';
 import { defineStreamSuite } from './stream-suite.js';
 
 export type { LoopFactory } from './helpers.js';
@@ -30,6 +32,8 @@ export type { LoopFactory } from './helpers.js';
 export function runConformance(name: string, createLoop: LoopFactory, capabilities: Capabilities): void {
   describe(`conformance: ${name}`, () => {
     defineLoopSuite(createLoop, capabilities);
+    defineOrderSuite(createLoop, capabilities);
+    defineReactorSuite(createLoop, capabilities);
     defineStreamSuite(createLoop, capabilities);
     defineHttpSuite(createLoop, capabilities);
   });

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { describe } from 'vitest';
 import type { EventLoop, Phase } from '../loop.js';
 
@@ -126,3 +127,22 @@ export function forCapability(capable: boolean, title: string, supported: () => 
   if (capable) describe(title, supported);
   else describe(`${title}: declared unsupported`, unsupported);
 }
+
+/** Spin for `ms` of real time: the clock must move while the loop's cached time must not. */
+export function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    /* the clock must move while the loop's cached time must not */
+  }
+}
+
+/** Run `fn` against a fresh loop and check it can be closed afterwards (nothing left live). */
+export async function withLoop(
+  createLoop: LoopFactory,
+  fn: (loop: EventLoop, errors: { error: unknown; phase: string }[]) => Promise<void> | void,
+): Promise<void> {
+  const { loop, errors } = recordingLoop(createLoop);
+  await fn(loop, errors);
+  loop.close();
+}
+

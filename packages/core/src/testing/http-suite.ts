@@ -64,12 +64,12 @@ export function defineHttpSuite(createLoop: LoopFactory, capabilities: Capabilit
         createLoop,
         {},
         (loop) => (request, response) => {
-          const delay = request.url === '/slow' ? 30 : 0;
+          const url = request.url; // the head is valid during the handler's call only
           const timer = loop.timer(() => {
             timer.close();
-            response.end(request.url);
+            response.end(url);
           });
-          timer.start(delay);
+          timer.start(url === '/slow' ? 30 : 0);
         },
         async ({ send }) => {
           const responses = await send(get('/slow') + get('/fast') + get('/last', 'Connection: close\r\n'));

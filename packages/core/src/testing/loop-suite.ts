@@ -1,23 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
 import { EventLoopError, UnsupportedError } from '../errors.js';
 import type { EventLoop, PhaseHook } from '../loop.js';
-import { forCapability, recordingLoop, type LoopFactory } from './helpers.js';
-
-function busyWait(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    /* the clock must move while the loop's cached time must not */
-  }
-}
-
-/** Run `fn` against a fresh loop and check it can be closed afterwards (nothing left live). */
-async function withLoop(createLoop: LoopFactory, fn: (loop: EventLoop, errors: { error: unknown; phase: string }[]) => Promise<void> | void): Promise<void> {
-  const { loop, errors } = recordingLoop(createLoop);
-  await fn(loop, errors);
-  loop.close();
-}
+import { busyWait, forCapability, recordingLoop, withLoop, type LoopFactory } from './helpers.js';
 
 /** The phase, timer, callback, run-mode and error rules of the contract (libuv's test list). */
 export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilities): void {
@@ -386,13 +371,13 @@ export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilit
         timer.stop();
       }));
 
-    it('runs due timers and pending callbacks in its one iteration', () =>
+    it('runs pending callbacks, then the due timers at the end of its one iteration', () =>
       withLoop(createLoop, async (loop) => {
         const order: string[] = [];
         loop.timer(() => order.push('timer')).start(0);
         loop.callSoon(() => order.push('pending'));
         expect(await loop.run('nowait')).toBe(false);
-        expect(order).toEqual(['timer', 'pending']);
+        expect(order).toEqual(['pending', 'timer']);
       }));
   }, () => {
     it("run('nowait') throws UnsupportedError", () =>

@@ -202,14 +202,83 @@ export function defineStreamSuite(createLoop: LoopFactory, capabilities: Capabil
         expect(errors).toEqual([]);
       }));
 
-    it('refuses write() after end() with ERR_STREAM_DESTROYED', () =>
+    it('does nothing and returns false for write() and end() after end() or close, and never throws', () =>
+      withNetLoop(createLoop, async (loop, errors) => {
+        const received: string[] = [];
+        const server = await loop.listen({ port: 0 }, (stream) =>
+          stream.on({ data: (chunk) => received.push(Buffer.from(chunk).toString()), end: () => stream.end() }),
+        );
+        const client = await loop.connect({ port: server.address.port });
+        expect(client.writable).toBe(true);
+        client.on({
+          data: () => undefined,
+          close: () => {
+            expect(client.write('after close')).toBe(false);
+            server.close();
+          },
+        });
+        client.end('last');
+        expect(client.writable).toBe(false);
+        expect(client.write('late')).toBe(false);
+        client.end('later');
+        await loop.run();
+        expect(received.join('')).toBe('last');
+        expect(errors).toEqual([]);
+      }));
+
+    it('rejects a write of something that is not a string or bytes with ERR_INVALID_ARG', () =>
       withNetLoop(createLoop, async (loop) => {
         const server = await loop.listen({ port: 0 }, (stream) => stream.on({ data: () => undefined, end: () => stream.end() }));
         const client = await loop.connect({ port: server.address.port });
+        expect(() => client.write(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
         client.on({ data: () => undefined, close: () => server.close() });
         client.end();
-        expect(() => client.write('late')).toThrow(expect.objectContaining({ code: 'ERR_STREAM_DESTROYED' }));
         await loop.run();
+      }));
+
+    it('runs a stream close callback in the close phase, after the check hooks of its iteration', () =>
+      withNetLoop(createLoop, async (loop) => {
+        const order: string[] = [];
+        const check = capabilities.check ? loop.check(() => order.push('check')).start().unref() : undefined;
+        const server = await loop.listen({ port: 0 }, (stream) => stream.on({ data: () => undefined, end: () => stream.end() }));
+        const client = await loop.connect({ port: server.address.port });
+        client.on({
+          data: () => undefined,
+          close: () => {
+            order.push('close');
+            server.close();
+            check?.close();
+          },
+        });
+        loop.callSoon(() => {
+          order.push('close() called');
+          client.close();
+        });
+        await loop.run();
+        const at = order.indexOf('close() called');
+        expect(order.indexOf('close')).toBeGreaterThan(at);
+        if (check) expect(order.slice(at).indexOf('check')).toBeLessThan(order.slice(at).indexOf('close'));
+      }));
+
+    it('delivers no data that arrived while the loop was not running once the stream was closed', () =>
+      withNetLoop(createLoop, async (loop) => {
+        const order: string[] = [];
+        let serverSide: TcpStream | undefined;
+        const server = await loop.listen({ port: 0 }, (stream) => {
+          serverSide = stream;
+          stream.on({ data: (chunk) => order.push(`data ${Buffer.from(chunk).toString()}`), close: () => order.push('closed') });
+          loop.stop(); // accepted: the loop stops before any data can be delivered
+        });
+        const client = await loop.connect({ port: server.address.port });
+        client.on({ data: () => undefined, end: () => client.end() });
+        await loop.run();
+        expect(serverSide).toBeDefined();
+        client.write('unread');
+        await sleep(50);
+        serverSide?.close();
+        client.on({ close: () => server.close() });
+        await loop.run();
+        expect(order).toEqual(['closed']);
       }));
 
     it('does not starve I/O: a self-requeueing callSoon chain lets data arrive', () =>
