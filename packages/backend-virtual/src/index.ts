@@ -1,0 +1,6 @@
+/**
+ * `@loop/backend-virtual`: under construction (issue in progress).
+ * @packageDocumentation
+ */
+/** The backend's name. */
+export const name = 'virtual';

@@ -1,0 +1,5 @@
+/**
+ * `@loop/hub`: under construction (issue in progress).
+ * @packageDocumentation
+ */
+export {};
