@@ -26,7 +26,7 @@ import { NodeTcpServer } from './tcp-server.js';
 export const name = 'libuv';
 
 /**
- * Everything but `io`, and `reusePort` where Node ignores it (before Node 22.12: the
+ * Everything but `io` and `websocket`, and `reusePort` where Node ignores it (before Node 22.12: the
  * option is accepted and silently dropped, so it is refused here).
  */
 export const capabilities: Capabilities = Object.freeze({
@@ -48,6 +48,7 @@ export const capabilities: Capabilities = Object.freeze({
     headersTimeout: true,
     keepAliveTimeout: true,
   }),
+  websocket: false,
 });
 
 class LibuvLoop extends LoopBase {

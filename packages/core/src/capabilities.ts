@@ -38,4 +38,6 @@ export interface Capabilities {
   readonly httpPipelining: boolean;
   /** The HTTP limits a server can set; see {@link HttpLimitCapabilities}. */
   readonly httpLimits: HttpLimitCapabilities;
+  /** A WebSocket server on top of the HTTP server (upgrade, messages, close codes, backpressure). */
+  readonly websocket: boolean;
 }

@@ -2,7 +2,7 @@
 // test per behaviour, named after it. Order is asserted through recorded logs.
 import { describe, expect, it } from 'vitest';
 import { GreenletError, GreenletExit } from './errors.js';
-import { Greenlet, getcurrent, greenlet } from './greenlet.js';
+import { Greenlet, getcurrent, getmain, greenlet } from './greenlet.js';
 
 class SomeError extends Error {}
 
@@ -683,5 +683,22 @@ describe('toString (test_greenlet.py TestRepr)', () => {
     const before = String(g);
     g.switch();
     expect([before, String(g)]).toEqual(['Greenlet<pending>', 'Greenlet<dead>']);
+  });
+});
+
+describe('getmain', () => {
+  it('returns the main greenlet from main code and from inside a greenlet', () => {
+    const main = getcurrent();
+    expect(getmain()).toBe(main);
+    let inside: unknown;
+    const g = greenlet(function* () {
+      inside = getmain();
+      yield* main.switch();
+    });
+    g.switch();
+    expect(inside).toBe(main);
+    expect(getmain().parent).toBeNull();
+    expect(getmain().dead).toBe(false);
+    g.throw();
   });
 });

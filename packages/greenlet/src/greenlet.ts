@@ -524,3 +524,17 @@ export function greenlet(run?: RunFunction | null, parent?: Greenlet | null): Gr
 export function getcurrent(): Greenlet {
   return current;
 }
+
+/**
+ * Returns the main greenlet: the greenlet of code outside every greenlet, the root of every
+ * parent chain. It never dies. A hub uses it as the parent of the greenlets it spawns, so that a
+ * greenlet's death resumes the hub and never an unrelated waiter.
+ *
+ * @example
+ * ```ts
+ * const worker = greenlet(function* () { return 1; }, getmain());
+ * ```
+ */
+export function getmain(): Greenlet {
+  return main;
+}

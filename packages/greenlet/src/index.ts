@@ -6,5 +6,5 @@
  */
 export { ContextVar, copyContext } from './context-var.js';
 export { GreenletError, GreenletExit, type GreenletErrorCode } from './errors.js';
-export { Greenlet, getcurrent, greenlet, type Context, type RunFunction, type SwitchToken } from './greenlet.js';
+export { Greenlet, getcurrent, getmain, greenlet, type Context, type RunFunction, type SwitchToken } from './greenlet.js';
 export { gettrace, settrace, type TraceEvent, type TraceFunction } from './trace.js';

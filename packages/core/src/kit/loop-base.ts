@@ -94,7 +94,7 @@ export abstract class LoopBase implements EventLoop {
   /** Active handles and open streams/servers: what makes `close()` refuse. */
   readonly liveHandles = new Set<HandleBase>();
 
-  private cachedNow = performance.now();
+  private cachedNow = this.clock();
   private readonly timers = new TimerHeap<KitTimer>();
   private timerSeq = 0;
   private pending: SoonCallback[] = [];
@@ -130,7 +130,17 @@ export abstract class LoopBase implements EventLoop {
   }
 
   updateTime(): void {
-    this.cachedNow = performance.now();
+    this.cachedNow = this.clock();
+  }
+
+  /**
+   * Read the loop's clock (ms, monotonic). The kit reads it through this method only, so a
+   * backend with a clock of its own (virtual time) overrides it; the default is Node's
+   * `performance.now()`. The first call comes from the kit's constructor, before a subclass's
+   * own fields are set: an override must cope (and may call `updateTime()` once they are).
+   */
+  protected clock(): number {
+    return performance.now();
   }
 
   callSoon<A = undefined>(callback: (arg: A) => void, arg?: A): PendingCallback {
@@ -282,7 +292,7 @@ export abstract class LoopBase implements EventLoop {
    */
   pollTick(): void {
     if (!this.polling) return; // a stale tick after the poll phase ended
-    this.cachedNow = performance.now();
+    this.cachedNow = this.clock();
     this.runIo();
     if (this.mode === 'default' && this.activeHooks.check === 0 && this.activeHooks.prepare === 0 && this.ioQueue.length === 0) {
       const timeout = this.pollTimeout();
