@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, createLoop, resolveBackend } from './create-loop.js';
+import { BACKENDS, backendNotFound, createLoop, resolveBackend } from './create-loop.js';
 import { EventLoopError } from './errors.js';
 
 describe('backend selection', () => {
@@ -12,11 +12,11 @@ describe('backend selection', () => {
     expect((failure as Error).message).not.toContain('npm install');
   });
 
-  it('names the package to install for a backend that exists but is not installed here', async () => {
-    // Core's own directory depends on no backend, and neither does the repository root.
-    const failure = await resolveBackend('epoll-ffi').catch((error: unknown) => error);
+  it('names the package to install for a backend that exists but cannot be loaded', () => {
+    const failure = backendNotFound('epoll-ffi', new Error('not found'));
     expect(failure).toMatchObject({ code: 'ERR_BACKEND_NOT_FOUND' });
-    expect((failure as Error).message).toContain('npm install @loop/backend-epoll-ffi');
+    expect(failure.message).toContain('npm install @loop/backend-epoll-ffi');
+    expect(backendNotFound('nope').message).toContain("there is no backend 'nope'");
   });
 
   it('rejects a malformed backend name with ERR_INVALID_ARG', async () => {

@@ -65,13 +65,21 @@ export async function resolveBackend(name: string): Promise<Backend> {
       lastError = error;
     }
   }
-  const known = BACKENDS.includes(match[1] as string);
-  throw new EventLoopError(
+  throw backendNotFound(match[1] as string, lastError);
+}
+
+/**
+ * The `ERR_BACKEND_NOT_FOUND` error for backend `name` that could not be loaded: for one of
+ * {@link BACKENDS} it names the package to install, for any other name it lists the backends.
+ */
+export function backendNotFound(name: string, cause?: unknown): EventLoopError {
+  const packageName = `@loop/backend-${name}`;
+  return new EventLoopError(
     'ERR_BACKEND_NOT_FOUND',
-    known
-      ? `backend '${match[1]}' is not installed: add the package ${packageName} (npm install ${packageName})`
-      : `there is no backend '${match[1]}': the backends are ${BACKENDS.map((b) => `'${b}'`).join(', ')}`,
-    { cause: lastError },
+    BACKENDS.includes(name)
+      ? `backend '${name}' is not installed: add the package ${packageName} (npm install ${packageName})`
+      : `there is no backend '${name}': the backends are ${BACKENDS.map((b) => `'${b}'`).join(', ')}`,
+    { cause },
   );
 }
 
