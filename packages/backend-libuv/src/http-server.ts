@@ -23,6 +23,7 @@ import {
   rawHeaderValue,
   rawHeaderValues,
   requestExpired,
+  sameHeaderName,
   type LoopBase,
   type ResolvedListenOptions,
 } from '@loop/core/kit';
@@ -42,6 +43,25 @@ function refuse(res: ServerResponse, status: number): void {
   res.shouldKeepAlive = false;
   res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
+}
+
+/**
+ * The head of a {@link HttpResponse.respond} as the flat `[name, value, ...]` list Node's
+ * writeHead accepts, with `Content-Length` added unless one was given or the status has no body.
+ */
+function headLines(status: number, headers: HttpHeaders | undefined, body: Uint8Array | string | undefined, lengthSet: boolean): unknown[] {
+  const lines: unknown[] = [];
+  let hasLength = lengthSet;
+  if (headers !== undefined) {
+    for (const name in headers) {
+      lines.push(name, headers[name]);
+      if (!hasLength && name.length === 14 && sameHeaderName(name, 'content-length')) hasLength = true;
+    }
+  }
+  if (!hasLength && status !== 204 && status !== 304 && status >= 200) {
+    lines.push('content-length', body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  }
+  return lines;
 }
 
 function checkStatus(code: unknown): number {
@@ -271,8 +291,10 @@ class HttpExchange implements HttpResponse {
     if (body !== undefined) checkChunk(body);
     if (this.server.closing) this.res.shouldKeepAlive = false;
     try {
-      // Node's fastest path: writeHead with an object, then end with the whole body.
-      this.res.writeHead(status, headers as OutgoingHttpHeaders | undefined);
+      // Node's fastest path is writeHead then end(body); but writeHead stores the head at once, so
+      // end() can no longer add Content-Length and Node would fall back to chunked encoding. The
+      // whole body is known here: pass the head as one flat list with its Content-Length.
+      this.res.writeHead(status, headLines(status, headers, body, this.res.hasHeader('content-length')) as unknown as OutgoingHttpHeaders);
     } catch (error) {
       throw headerError(error);
     }

@@ -168,10 +168,11 @@ export interface HttpResponse {
   end(chunk?: Uint8Array | string): void;
   /**
    * The fast path for the common response: status, headers and the whole body in one call
-   * (`writeHead` + `end`). Headers set before with `setHeader` are sent too, and `headers`
-   * wins over them. A no-op once the client left.
-   * @throws EventLoopError `ERR_HEADERS_SENT` once headers were sent; `ERR_INVALID_ARG` as for
-   * `status` and `setHeader`
+   * (`writeHead` + `end`). The body goes out with a `Content-Length` unless `headers` has one
+   * (none for 1xx, 204 and 304). Headers set before with `setHeader` are sent too, and `headers`
+   * wins over them. After `end()`, or once the client left, it does nothing.
+   * @throws EventLoopError `ERR_HEADERS_SENT` once `write()` sent the headers; `ERR_INVALID_ARG` as
+   * for `status` and `setHeader`
    */
   respond(status: number, headers?: HttpHeaders, body?: Uint8Array | string): void;
   /** Set (replace) the named response callbacks. */

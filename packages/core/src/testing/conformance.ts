@@ -9,6 +9,7 @@
 import { describe } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
 import type { LoopFactory } from './helpers.js';
+import { defineHttpLifetimeSuite } from './http-lifetime-suite.js';
 import { defineHttpSuite } from './http-suite.js';
 import { defineLoopSuite } from './loop-suite.js';
 import { defineOrderSuite } from './order-suite.js';
@@ -36,5 +37,6 @@ export function runConformance(name: string, createLoop: LoopFactory, capabiliti
     defineReactorSuite(createLoop, capabilities);
     defineStreamSuite(createLoop, capabilities);
     defineHttpSuite(createLoop, capabilities);
+    defineHttpLifetimeSuite(createLoop, capabilities);
   });
 }
