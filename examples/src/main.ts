@@ -27,13 +27,14 @@ function hello(request: HttpRequest, response: HttpResponse): void {
   if (request.method === 'POST' && request.url === '/echo') {
     const chunks: Uint8Array[] = [];
     request.on({
-      data: (chunk) => chunks.push(chunk),
+      // A chunk is borrowed: valid during this callback only, so keep a copy.
+      data: (chunk) => chunks.push(Buffer.from(chunk)),
       end: () => response.setHeader('content-type', 'text/plain').end(Buffer.concat(chunks)),
     });
     return;
   }
   if (request.url === '/boom') throw new Error('boom: this handler fails on purpose');
-  response.setHeader('content-type', 'text/plain').end(`hello from ${loop.backend}, client port ${request.remoteAddress?.port}\n`);
+  response.respond(200, { 'content-type': 'text/plain' }, `hello from ${loop.backend}, client port ${request.remoteAddress?.port}\n`);
 }
 
 const server = await loop.serveHttp(LIMITS, hello).catch(fail);

@@ -25,20 +25,22 @@ const loop = await createLoop();
 const started = performance.now();
 
 /** Print one line per finished exchange, stamped with the time since start. */
-function log(request: HttpRequest, status: string, since: number): void {
+function log(what: string, status: string, since: number): void {
   const now = performance.now();
-  console.log(`[+${(now - started).toFixed(0).padStart(6)} ms] ${request.method} ${request.url} ${status} in ${(now - since).toFixed(1)} ms`);
+  console.log(`[+${(now - started).toFixed(0).padStart(6)} ms] ${what} ${status} in ${(now - since).toFixed(1)} ms`);
 }
 
 /** Runs in the poll phase for every request. */
 function handle(request: HttpRequest, response: HttpResponse): void {
   const since = performance.now();
+  // The request head is valid during this call only: keep what the log needs now.
+  const what = `${request.method} ${request.url}`;
   let timer: Timer | undefined;
   // Runs once the exchange is over; if the client left before /slow answered, its timer goes too.
   response.on({
     close: () => {
       timer?.close();
-      log(request, response.finished ? 'answered' : 'aborted by the client', since);
+      log(what, response.finished ? 'answered' : 'aborted by the client', since);
     },
   });
   response.setHeader('content-type', 'text/plain');
