@@ -71,7 +71,9 @@ export abstract class HandleBase implements Handle {
     if (this.active) return;
     this.active = true;
     if (this.referenced) this.loop.refCount++;
-    this.loop.liveHandles.add(this);
+    const live = this.loop.liveHandles;
+    live.set(this.kind, (live.get(this.kind) ?? 0) + 1);
+    this.loop.liveCount++;
   }
 
   /** Mark the handle inactive. */
@@ -79,7 +81,9 @@ export abstract class HandleBase implements Handle {
     if (!this.active) return;
     this.active = false;
     if (this.referenced) this.loop.refCount--;
-    this.loop.liveHandles.delete(this);
+    const live = this.loop.liveHandles;
+    live.set(this.kind, (live.get(this.kind) as number) - 1);
+    this.loop.liveCount--;
   }
 
   /** Throw `ERR_HANDLE_CLOSED` if `close()` was called; used by `start`-like methods. */

@@ -91,8 +91,14 @@ export abstract class LoopBase implements EventLoop {
   refCount = 0;
   /** Handles closed whose close callbacks have not run yet. */
   closingCount = 0;
-  /** Active handles and open streams/servers: what makes `close()` refuse. */
-  readonly liveHandles = new Set<HandleBase>();
+  /**
+   * Active handles and open streams/servers, counted by kind: what makes `close()` refuse, and
+   * what it names. Counts, not a set of handles: a set rehashes as it grows and shrinks, and
+   * timers start and stop once per request.
+   */
+  readonly liveHandles = new Map<string, number>();
+  /** The sum of {@link liveHandles}. */
+  liveCount = 0;
 
   private cachedNow = this.clock();
   private readonly timers = new TimerHeap<KitTimer>();
@@ -249,10 +255,11 @@ export abstract class LoopBase implements EventLoop {
   close(): void {
     if (this.closed) return;
     if (this.running) throw new EventLoopError('ERR_LOOP_RUNNING', 'close() was called while the loop is running');
-    if (this.liveHandles.size > 0 || this.closingCount > 0 || this.operations > 0) {
-      const kinds = new Map<string, number>();
-      for (const handle of this.liveHandles) kinds.set(handle.kind, (kinds.get(handle.kind) ?? 0) + 1);
-      const list = [...kinds].map(([kind, count]) => `${count} ${kind}`).join(', ');
+    if (this.liveCount > 0 || this.closingCount > 0 || this.operations > 0) {
+      const list = [...this.liveHandles]
+        .filter(([, count]) => count > 0)
+        .map(([kind, count]) => `${count} ${kind}`)
+        .join(', ');
       throw new EventLoopError(
         'ERR_LOOP_BUSY',
         `close() refused: handles are still live (${list || 'none'}; ${this.closingCount} closing; ${this.operations} operations in flight); close them and run the loop first`,

@@ -11,35 +11,43 @@ export interface HeapEntry {
 /**
  * A binary min-heap ordered by `(due, seq)`, with O(log n) removal of any entry through its
  * `heapIndex` (timers are stopped far more often than they fire). It allocates only when
- * its backing array grows.
+ * its backing array grows past its largest size so far.
  */
 export class TimerHeap<T extends HeapEntry> {
-  private readonly items: T[] = [];
+  // `items[0..count)` is the heap. The array never shrinks: V8 trims an array's backing store
+  // when pop() takes it below half its capacity, so a heap that empties and refills (a timer per
+  // request) would reallocate every time. Slots past `count` are cleared, so they hold nothing.
+  private readonly items: (T | undefined)[] = [];
+  private count = 0;
 
   /** Number of entries. */
   get size(): number {
-    return this.items.length;
+    return this.count;
   }
 
   /** The earliest entry, or `undefined` when empty. */
   peek(): T | undefined {
-    return this.items[0];
+    return this.count > 0 ? this.items[0] : undefined;
   }
 
   /** Insert an entry that is not in the heap. */
   push(entry: T): void {
-    entry.heapIndex = this.items.length;
-    this.items.push(entry);
-    this.siftUp(entry.heapIndex);
+    const index = this.count++;
+    entry.heapIndex = index;
+    if (index === this.items.length) this.items.push(entry);
+    else this.items[index] = entry;
+    this.siftUp(index);
   }
 
   /** Remove an entry if it is in the heap; a no-op otherwise. */
   remove(entry: T): void {
     const index = entry.heapIndex;
-    if (index < 0 || this.items[index] !== entry) return;
-    const last = this.items.pop() as T;
+    if (index < 0 || index >= this.count || this.items[index] !== entry) return;
+    const lastIndex = --this.count;
+    const last = this.items[lastIndex] as T;
+    this.items[lastIndex] = undefined;
     entry.heapIndex = -1;
-    if (index === this.items.length) return;
+    if (index === lastIndex) return;
     this.items[index] = last;
     last.heapIndex = index;
     this.siftDown(index);
@@ -67,7 +75,7 @@ export class TimerHeap<T extends HeapEntry> {
 
   private siftDown(index: number): void {
     const items = this.items;
-    const length = items.length;
+    const length = this.count;
     const entry = items[index] as T;
     for (;;) {
       let child = 2 * index + 1;
