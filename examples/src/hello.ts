@@ -3,7 +3,8 @@ import { createLoop } from '@loop/core';
 
 const loop = await createLoop(); // the LOOP_BACKEND backend, else 'libuv'
 const server = await loop.serveHttp({ port: 0, maxBodySize: 64 * 1024 }, (request, response) => {
-  response.setHeader('content-type', 'text/plain').end(`hello from ${loop.backend}: ${request.method} ${request.url}\n`);
+  // The request head is valid during this call only (request.snapshot() keeps a copy).
+  response.respond(200, { 'content-type': 'text/plain' }, `hello from ${loop.backend}: ${request.method} ${request.url}\n`);
 });
 console.log(`listening on http://127.0.0.1:${server.address.port}/ for 5 s`);
 

@@ -8,7 +8,6 @@
  * - `ERR_UNSUPPORTED`: the backend lacks the capability (see {@link UnsupportedError}).
  * - `ERR_INVALID_ARG`: an argument is out of range or of the wrong type.
  * - `ERR_BACKEND_NOT_FOUND`: `createLoop` could not resolve the backend package.
- * - `ERR_STREAM_DESTROYED`: a write or end on a stream that is already destroyed or ended.
  * - `ERR_SOCKET`: a socket operation failed; the errno error is in `cause`.
  * - `ERR_REQUEST_EXPIRED`: an HTTP request's head was read, or its body callbacks attached, after
  *   the handler's synchronous call returned (keep what you need with `request.snapshot()`).
@@ -24,7 +23,6 @@ export type ErrorCode =
   | 'ERR_UNSUPPORTED'
   | 'ERR_INVALID_ARG'
   | 'ERR_BACKEND_NOT_FOUND'
-  | 'ERR_STREAM_DESTROYED'
   | 'ERR_SOCKET'
   | 'ERR_REQUEST_EXPIRED'
   | 'ERR_HEADERS_SENT'
