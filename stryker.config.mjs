@@ -1,0 +1,64 @@
+// Mutation testing (Stryker), one package per run: `pnpm mutate:<target>` (see the root package.json
+// and CONTRIBUTING.md). It is slow, so it is not part of `pnpm test`.
+//
+// Which target a run measures comes from MUTATE_TARGET. Adding a package is one line in TARGETS
+// (and its `mutate:<target>` script); the defaults mutate packages/<target>/src and run that
+// package's own tests.
+//
+// Every run: per-test coverage (each mutant runs only the tests that reach it), incremental (mutants
+// and tests unchanged since the last run of that target are not run again), two test processes at
+// most, and the TypeScript checker (a mutant that does not compile is not counted). The score under
+// `break` fails the command: it is the bar each package keeps.
+
+/**
+ * @typedef {object} Target
+ * @property {string[]} [mutate] - globs of the files to mutate (default: packages/<target>/src, no tests)
+ * @property {string[]} [tests] - globs of the test files that may kill them (default: the package's own)
+ * @property {string} [tsconfig] - the project the TypeScript checker compiles (default: the package's)
+ * @property {number} goal - the mutation score to keep; below it the run fails
+ */
+
+/** @type {Record<string, Target>} */
+const TARGETS = {
+  // The kit is what every backend runs on: its own unit tests, and the conformance suite through the
+  // reference backend (stryker.vitest.config.mjs makes that backend load the mutated kit).
+  kit: {
+    mutate: ['packages/core/src/kit/**/*.ts'],
+    tests: ['packages/core/src/kit/**/*.test.ts', 'packages/backend-libuv/test/conformance.test.ts'],
+    tsconfig: 'packages/core/tsconfig.json',
+    goal: 85,
+  },
+  'backend-libuv': { goal: 75, tests: ['packages/backend-libuv/test/conformance.test.ts', 'packages/backend-libuv/src/**/*.test.ts'] },
+  greenlet: { goal: 85 },
+};
+
+const name = process.env.MUTATE_TARGET;
+const target = name === undefined ? undefined : TARGETS[name];
+if (target === undefined) {
+  throw new Error(`set MUTATE_TARGET to one of: ${Object.keys(TARGETS).join(', ')} (or run \`pnpm mutate:<target>\`)`);
+}
+const dir = name === 'kit' ? 'packages/core/src/kit' : `packages/${name}/src`;
+const reports = `reports/mutation/${name}`;
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'pnpm',
+  testRunner: 'vitest',
+  vitest: { configFile: 'stryker.vitest.config.mjs', pool: 'forks' },
+  checkers: ['typescript'],
+  tsconfigFile: target.tsconfig ?? `packages/${name}/tsconfig.json`,
+  mutate: [...(target.mutate ?? [`${dir}/**/*.ts`]), '!**/*.test.ts', '!**/index.ts'],
+  testFiles: target.tests ?? [`packages/${name}/src/**/*.test.ts`, `packages/${name}/test/**/*.test.ts`],
+  coverageAnalysis: 'perTest',
+  incremental: true,
+  incrementalFile: `${reports}/incremental.json`,
+  concurrency: 2,
+  // Mutants that make a poll wait forever are cut off here and count as killed (Timeout).
+  timeoutMS: 10_000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: `${reports}/index.html` },
+  jsonReporter: { fileName: `${reports}/mutation.json` },
+  thresholds: { high: 90, low: target.goal, break: target.goal },
+  // Built output, benchmarks and examples are never needed by the tests Stryker runs.
+  ignorePatterns: ['**/dist', '/bench', '/examples'],
+};
