@@ -11,6 +11,7 @@ import type {
   HttpHandler,
   HttpServer,
   HttpServerOptions,
+  IoWatcher,
   ListenOptions,
   LoopOptions,
   TcpServer,
@@ -19,6 +20,7 @@ import type {
 import { HostPoller, LoopBase, resolveHttpLimits, resolveListenOptions, type ResolvedListenOptions } from '@loop/core/kit';
 import { connectStream } from './connect.js';
 import { NodeHttpServer } from './http-server.js';
+import { createUvIoWatcher, IO_SUPPORTED } from './io-watcher.js';
 import { NODE_HONOURS_REUSE_PORT } from './listen.js';
 import { NodeTcpServer } from './tcp-server.js';
 
@@ -26,8 +28,9 @@ import { NodeTcpServer } from './tcp-server.js';
 export const name = 'libuv';
 
 /**
- * Everything but `io` and `websocket`, and `reusePort` where Node ignores it (before Node 22.12: the
- * option is accepted and silently dropped, so it is refused here).
+ * Everything but `websocket`, `io` where koffi cannot reach libuv's `uv_poll` (see io-watcher.ts),
+ * and `reusePort` where Node ignores it (before Node 22.12: the option is accepted and silently
+ * dropped, so it is refused here).
  */
 export const capabilities: Capabilities = Object.freeze({
   runOnce: true,
@@ -35,7 +38,7 @@ export const capabilities: Capabilities = Object.freeze({
   idle: true,
   prepare: true,
   check: true,
-  io: false,
+  io: IO_SUPPORTED,
   tcp: true,
   reusePort: NODE_HONOURS_REUSE_PORT,
   http: true,
@@ -55,6 +58,10 @@ class LibuvLoop extends LoopBase {
   readonly backend = name;
   readonly capabilities = capabilities;
   protected readonly poller: HostPoller = new HostPoller(this);
+
+  protected override createIoWatcher(fd: number, callback: (watcher: IoWatcher, events: number) => void): IoWatcher {
+    return createUvIoWatcher(this, fd, callback);
+  }
 
   protected startListen(options: ListenOptions, onConnection: (stream: TcpStream) => void, done: Completion<TcpServer>): void {
     NodeTcpServer.start(this, this.listenOptions(options), onConnection, done);

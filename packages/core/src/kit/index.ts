@@ -21,3 +21,4 @@ export { KitPhaseHook, type HookPhase } from './phase-hook.js';
 export { forEachRawHeader, lowerHeaderName, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired, sameHeaderName } from './raw-headers.js';
 export { KitTimer } from './timer.js';
 export { TimerHeap, type HeapEntry } from './timer-heap.js';
+export { UvPoll, type KoffiModule } from './uv-poll.js';

@@ -11,6 +11,7 @@ import type { Capabilities } from '../capabilities.js';
 import type { LoopFactory } from './helpers.js';
 import { defineHttpLifetimeSuite } from './http-lifetime-suite.js';
 import { defineHttpSuite } from './http-suite.js';
+import { defineIoSuite } from './io-suite.js';
 import { defineLoopSuite } from './loop-suite.js';
 import { defineOrderSuite } from './order-suite.js';
 import { defineReactorSuite } from './reactor-suite.js';
@@ -37,6 +38,7 @@ export function runConformance(name: string, createLoop: LoopFactory, capabiliti
     defineReactorSuite(createLoop, capabilities);
     defineStreamSuite(createLoop, capabilities);
     defineHttpSuite(createLoop, capabilities);
+    defineIoSuite(createLoop, capabilities);
     defineHttpLifetimeSuite(createLoop, capabilities);
   });
 }

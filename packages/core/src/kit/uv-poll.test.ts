@@ -1,0 +1,315 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import koffi from 'koffi';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Capabilities } from '../capabilities.js';
+import { EventLoopError, SocketError, UnsupportedError } from '../errors.js';
+import type { HttpServer } from '../http.js';
+import { IoEvents, type Completion, type IoWatcher, type Phase } from '../loop.js';
+import type { TcpServer, TcpStream } from '../stream.js';
+import { openFdCount } from '../testing/helpers.js';
+import { HostPoller } from './host-poller.js';
+import { LoopBase } from './loop-base.js';
+import { UvPoll, type KoffiModule } from './uv-poll.js';
+
+const { READABLE, WRITABLE } = IoEvents;
+
+const capabilities: Capabilities = {
+  runOnce: true,
+  runNowait: true,
+  idle: true,
+  prepare: true,
+  check: true,
+  io: true,
+  tcp: false,
+  reusePort: false,
+  http: false,
+  httpPipelining: false,
+  httpLimits: { maxHeaderSize: false, maxHeaderCount: false, maxUrlLength: false, maxBodySize: false, headersTimeout: false, keepAliveTimeout: false },
+  websocket: false,
+};
+
+const uvPoll = UvPoll.bind(koffi);
+
+/** The smallest Node-hosted kit loop: phases, HostPoller, and fd watchers from uv-poll. */
+class UvLoop extends LoopBase {
+  readonly backend = 'uv-poll-test';
+  readonly capabilities = capabilities;
+  protected readonly poller: HostPoller = new HostPoller(this);
+  readonly errors: { error: unknown; phase: Phase }[];
+
+  constructor() {
+    const errors: { error: unknown; phase: Phase }[] = [];
+    super((error, phase) => errors.push({ error, phase }));
+    this.errors = errors;
+  }
+
+  protected override createIoWatcher(fd: number, callback: (watcher: IoWatcher, events: number) => void): IoWatcher {
+    return uvPoll.watch(this, fd, callback);
+  }
+
+  protected startListen(_o: unknown, _c: unknown, _done: Completion<TcpServer>): void {
+    throw new UnsupportedError(this.backend, 'tcp', 'test loop');
+  }
+
+  protected startConnect(_o: unknown, _done: Completion<TcpStream>): void {
+    throw new UnsupportedError(this.backend, 'tcp', 'test loop');
+  }
+
+  protected startServeHttp(_o: unknown, _h: unknown, _done: Completion<HttpServer>): void {
+    throw new UnsupportedError(this.backend, 'http', 'test loop');
+  }
+}
+
+const libc = koffi.load(null);
+const dup2 = libc.func('int dup2(int oldfd, int newfd)');
+
+let dir = '';
+let fdsBefore = 0;
+let fifoCount = 0;
+
+/** A new FIFO in this test's directory; `flags` default to read-write, non-blocking. */
+function fifo(): string {
+  const path = join(dir, `fifo-${fifoCount++}`);
+  execFileSync('mkfifo', [path]);
+  return path;
+}
+
+function openFifo(path = fifo(), flags = constants.O_RDWR | constants.O_NONBLOCK): number {
+  return openSync(path, flags);
+}
+
+/** Let Node's own loop turn a few times (the kit loop is not running meanwhile). */
+function nodeTurns(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+beforeEach(() => {
+  fdsBefore = openFdCount();
+  dir = mkdtempSync(join(tmpdir(), 'loop-uv-poll-'));
+});
+
+afterEach(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  expect(uvPoll.stats()).toMatchObject({ handles: 0, watchedFds: 0 });
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(openFdCount()).toBe(fdsBefore);
+});
+
+describe('UvPoll: fd watchers on the libuv loop Node runs', () => {
+  it('accepts koffi itself as its KoffiModule, and binds once per koffi module', () => {
+    const module: KoffiModule = koffi;
+    expect(UvPoll.bind(module)).toBe(uvPoll);
+  });
+
+  it('refuses a process without libuv symbols with ERR_UNSUPPORTED, naming the cause', () => {
+    const missing: KoffiModule = {
+      ...koffi,
+      load: () => ({
+        func: (definition: string) => {
+          throw new Error(`Cannot find function in '${definition}'`);
+        },
+      }),
+    };
+    expect(() => UvPoll.bind(missing)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED', message: expect.stringContaining('Cannot find function') }));
+  });
+
+  it('holds no uv handle until its first start, and none after its close has run', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    expect(uvPoll.stats()).toMatchObject({ handles: 0, watchedFds: 1 });
+    watcher.start(READABLE);
+    expect(uvPoll.stats()).toMatchObject({ handles: 1, watchedFds: 1, callbacksRegistered: true });
+    const order: string[] = [];
+    watcher.close(() => order.push('closed'));
+    expect(uvPoll.stats().watchedFds).toBe(0); // the fd is free for a new watcher at once
+    expect(uvPoll.stats().handles).toBe(1); // the memory waits for libuv's close callback
+    await loop.run();
+    expect(order).toEqual(['closed']);
+    expect(uvPoll.stats().handles).toBe(0);
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('unregisters its koffi callbacks once the last uv handle has closed, and registers them again for the next', async () => {
+    const callbacksBefore = koffi.stats().callbacks;
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const first = loop.io(fd, () => undefined).start(WRITABLE);
+    expect(koffi.stats().callbacks).toBe(callbacksBefore + 2);
+    first.close();
+    await loop.run();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(uvPoll.stats().callbacksRegistered).toBe(false);
+    expect(koffi.stats().callbacks).toBe(callbacksBefore);
+    const events: number[] = [];
+    loop
+      .io(fd, (w, ready) => {
+        events.push(ready);
+        w.close();
+      })
+      .start(WRITABLE);
+    await loop.run();
+    expect(events).toEqual([WRITABLE]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(koffi.stats().callbacks).toBe(callbacksBefore);
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('parks its uv_poll while the loop is not polling: one uv event while stopped, not one per Node iteration', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const read: string[] = [];
+    const watcher = loop.io(fd, (w, events) => {
+      const buffer = Buffer.alloc(64);
+      read.push(`${events} ${buffer.toString('latin1', 0, readSync(fd, buffer))}`);
+      w.close();
+    });
+    watcher.start(READABLE);
+    writeSync(fd, 'still there');
+    const before = uvPoll.stats().uvEvents;
+    await nodeTurns(100);
+    expect(uvPoll.stats().uvEvents - before).toBe(1);
+    expect(read).toEqual([]);
+    await loop.run();
+    expect(read).toEqual([`${READABLE} still there`]);
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('keeps a parked watcher level-triggered: after the delivery it reports the unread fd again', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    let calls = 0;
+    const watcher = loop.io(fd, (w) => {
+      if (++calls === 3) w.close(); // never reads: readiness must come back after each delivery
+    });
+    watcher.start(READABLE);
+    writeSync(fd, 'unread');
+    await nodeTurns(20);
+    await loop.run();
+    expect(calls).toBe(3);
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('delivers an fd error as every watched event, so the write sees it: a FIFO write end whose reader left', async () => {
+    const path = fifo();
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    closeSync(reader); // POLLERR on the write end; libuv reports status UV_EBADF and stops its poll
+    const loop = new UvLoop();
+    const seen: string[] = [];
+    loop
+      .io(writer, (w, events) => {
+        let outcome = 'written';
+        try {
+          writeSync(writer, 'x');
+        } catch (error) {
+          outcome = String((error as NodeJS.ErrnoException).code);
+        }
+        // READABLE too: a write-only end is never readable, so this is the error mapping, not readiness.
+        seen.push(`${events} ${outcome}`);
+        if (seen.length === 2) w.close(); // the poll was restarted after the first delivery
+      })
+      .start(READABLE | WRITABLE);
+    await loop.run();
+    expect(seen).toEqual([`${READABLE | WRITABLE} EPIPE`, `${READABLE | WRITABLE} EPIPE`]);
+    loop.close();
+    closeSync(writer);
+  });
+
+  it('refuses an fd Node itself watches (a reading net.Socket) with SocketError EEXIST', async () => {
+    const server: Server = createServer((socket) => socket.on('data', () => undefined));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const client: Socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.on('connect', resolve));
+    client.on('data', () => undefined);
+    const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    let error: unknown;
+    try {
+      watcher.start(READABLE);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SocketError);
+    expect(error).toMatchObject({ code: 'ERR_SOCKET', errno: 'EEXIST', message: expect.stringContaining('Node itself watches it') });
+    expect((error as SocketError).cause).toMatchObject({ code: 'EEXIST', syscall: 'uv_poll_init' });
+    expect(watcher.isActive()).toBe(false);
+    watcher.close();
+    await loop.run();
+    loop.close();
+    client.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('refuses to restart on an fd that was closed, or whose number now names another file, instead of letting libuv abort', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined).start(READABLE);
+    watcher.stop();
+    const other = openFifo();
+    closeSync(fd);
+    expect(() => watcher.start(READABLE)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET', errno: 'EBADF' }));
+    // The number comes back naming another FIFO (a pollable one: only the identity check refuses it).
+    expect(dup2(other, fd)).toBe(fd);
+    closeSync(other);
+    expect(() => watcher.start(WRITABLE)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET', errno: 'EBADF', message: expect.stringContaining('names another file') }));
+    expect(watcher.isActive()).toBe(false);
+    watcher.close();
+    await loop.run();
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('stops a parked watcher whose fd was closed meanwhile and reports the error, instead of restarting it', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const seen: number[] = [];
+    const watcher = loop.io(fd, (_w, events) => seen.push(events)).start(READABLE);
+    writeSync(fd, 'x');
+    await nodeTurns(20); // the event arrives while the loop is not running: the watcher parks
+    closeSync(fd); // a user error: the fd is closed under a started watcher
+    expect(await loop.run()).toBe(false);
+    expect(seen).toEqual([READABLE]);
+    expect(watcher.isActive()).toBe(false);
+    expect(loop.errors).toHaveLength(1);
+    expect(loop.errors[0]).toMatchObject({ phase: 'poll', error: { code: 'ERR_SOCKET', errno: 'EBADF' } });
+    watcher.close();
+    await loop.run();
+    loop.close();
+  });
+
+  it('shares one fd registry between the loops of a thread: libuv polls an fd once', async () => {
+    const fd = openFifo();
+    const first = new UvLoop();
+    const second = new UvLoop();
+    const watcher = first.io(fd, () => undefined);
+    expect(() => second.io(fd, () => undefined)).toThrow(EventLoopError);
+    watcher.close();
+    second.io(fd, () => undefined).close();
+    await first.run();
+    await second.run();
+    first.close();
+    second.close();
+    closeSync(fd);
+  });
+
+  it('throws ERR_LOOP_CLOSED from start() once the loop is closed', () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    loop.close();
+    expect(() => watcher.start(READABLE)).toThrow(expect.objectContaining({ code: 'ERR_LOOP_CLOSED' }));
+    watcher.close(); // frees the fd's slot; nothing native was allocated
+    closeSync(fd);
+  });
+});
