@@ -301,6 +301,7 @@ export abstract class LoopBase implements EventLoop {
     if (!this.polling) return; // a stale tick after the poll phase ended
     this.cachedNow = this.clock();
     this.runIo();
+    this.pollIo();
     if (this.mode === 'default' && this.activeHooks.check === 0 && this.activeHooks.prepare === 0 && this.ioQueue.length === 0) {
       const timeout = this.pollTimeout();
       if (timeout > 0) {
@@ -314,6 +315,17 @@ export abstract class LoopBase implements EventLoop {
     }
     this.endPoll();
   }
+
+  /**
+   * Run the I/O a backend reads by itself, once per poll tick: after the clock was read for the
+   * batch and the I/O queued with {@link deliver} has run, still inside the poll phase. The default
+   * does nothing (backends whose events all come through `deliver`). A backend with its own event
+   * source (an epoll fd drained with a zero timeout, say) overrides it to dispatch a whole batch
+   * without queueing each event. An override never blocks, passes every error a user callback
+   * throws to {@link report} with phase `'poll'`, and uses `deliver` for anything that must not
+   * run before the next tick.
+   */
+  protected pollIo(): void {}
 
   /** Steps 5-8. */
   private endPoll(): void {
