@@ -200,8 +200,12 @@ export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilit
           spins++;
           if (!done) loop.callSoon(spin);
         };
-        loop.callSoon(spin);
-        loop.timer(() => (done = true)).start(5);
+        // The timer is due while the chain runs without waiting for any clock: a 5 ms timer would
+        // never come due on a virtual clock, which moves only while the loop waits.
+        loop.callSoon(() => {
+          loop.timer(() => (done = true)).start(0);
+          spin();
+        });
         await loop.run();
         expect(done).toBe(true);
         expect(spins).toBeGreaterThan(1);
