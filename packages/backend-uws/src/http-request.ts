@@ -1,0 +1,100 @@
+import type { HttpRequest, HttpRequestEvents, HttpRequestSnapshot, SocketAddress } from '@loop/core';
+import { forEachRawHeader, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired } from '@loop/core/kit';
+import type { UwsExchange } from './http-response.js';
+
+const NO_EVENTS: HttpRequestEvents = Object.freeze({});
+
+/**
+ * {@link HttpRequest} over a head uWebSockets.js parsed. The header lines are the server's
+ * scanner list (borrowed for the handler's call, which is all the contract promises) or, for a
+ * request queued to a later poll phase, a copy of it.
+ *
+ * `remoteAddress` is `undefined`: uWS.js 20.30 tells the peer's IP but not its port, and the
+ * contract's `SocketAddress` needs both (see the package README).
+ */
+export class UwsHttpRequest implements HttpRequest {
+  /** `true` during the handler's synchronous call: the head may be read and callbacks set. */
+  live = true;
+  events: HttpRequestEvents = NO_EVENTS;
+  /** `pause()` was called (and not `resume()`). */
+  paused = false;
+
+  constructor(
+    private readonly exchange: UwsExchange,
+    private readonly methodValue: string,
+    private readonly urlValue: string,
+    private raw: string[],
+  ) {}
+
+  get method(): string {
+    if (!this.live) throw requestExpired('request.method was read');
+    return this.methodValue;
+  }
+  get url(): string {
+    if (!this.live) throw requestExpired('request.url was read');
+    return this.urlValue;
+  }
+  get httpVersion(): string {
+    if (!this.live) throw requestExpired('request.httpVersion was read');
+    return '1.1'; // uWS parses HTTP/1.1 request lines only
+  }
+  get remoteAddress(): SocketAddress | undefined {
+    if (!this.live) throw requestExpired('request.remoteAddress was read');
+    return undefined;
+  }
+
+  header(name: string): string | undefined {
+    if (!this.live) throw requestExpired('request.header() was called');
+    return rawHeaderValue(this.raw, name);
+  }
+
+  headerValues(name: string): string[] {
+    if (!this.live) throw requestExpired('request.headerValues() was called');
+    return rawHeaderValues(this.raw, name);
+  }
+
+  forEachHeader(callback: (name: string, value: string) => void): void {
+    if (!this.live) throw requestExpired('request.forEachHeader() was called');
+    forEachRawHeader(this.raw, callback);
+  }
+
+  headers(): Record<string, string> {
+    if (!this.live) throw requestExpired('request.headers() was called');
+    return rawHeaderObject(this.raw);
+  }
+
+  snapshot(): HttpRequestSnapshot {
+    if (!this.live) throw requestExpired('request.snapshot() was called');
+    return { method: this.methodValue, url: this.urlValue, httpVersion: '1.1', headers: rawHeaderObject(this.raw), remoteAddress: undefined };
+  }
+
+  on(events: HttpRequestEvents): this {
+    if (!this.live) throw requestExpired('request.on() was called');
+    this.events = { ...this.events, ...events };
+    return this;
+  }
+
+  pause(): this {
+    if (!this.paused) {
+      this.paused = true;
+      this.exchange.pauseBody();
+    }
+    return this;
+  }
+
+  resume(): this {
+    if (this.paused) {
+      this.paused = false;
+      this.exchange.resumeBody();
+    }
+    return this;
+  }
+
+  /** The handler returned: the head expires, and the borrowed header list is let go. */
+  expire(): void {
+    this.live = false;
+    this.raw = EMPTY_RAW;
+  }
+}
+
+const EMPTY_RAW: string[] = [];
