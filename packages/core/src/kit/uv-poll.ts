@@ -1,26 +1,16 @@
 /**
- * `loop.io()` for kit loops hosted on Node's own event loop: an fd watcher built on libuv's
- * `uv_poll_t`, inside the libuv loop Node runs on this thread, reached through koffi. The backend
- * passes its `koffi` module in, so core has no runtime dependency on it.
- *
- * Design and limits:
- * - One `uv_poll_t` per watcher, allocated at its first `start()`, `uv_close`d on `close()` and
- *   freed in the close callback. Two koffi callbacks (poll, close) serve every watcher; they are
- *   registered while a uv handle exists and unregistered after the last one is closed.
- * - The uv handle is always unreferenced: while the kit loop waits, its HostPoller keeps Node alive.
- * - Events are queued with `loop.deliver` and run in the kit's poll phase, never inside libuv's
- *   callback. An event that arrives while the kit loop is not polling parks the uv_poll (stops it)
- *   until the event is delivered: level-triggered libuv would otherwise report the unread fd on
- *   every Node iteration, a busy spin.
- * - An fd error (libuv status < 0, `POLLERR`) is delivered as every watched event, so the user's
- *   read or write sees the errno; libuv stops its poll on an error, and the watcher restarts it
- *   after the delivery (it stays level-triggered, like readiness).
- * - One watcher per fd per thread (all loops of a thread share Node's libuv loop), and an fd Node
- *   itself watches (a `net.Socket`'s) is refused with `EEXIST`.
- * - The fd must stay open while the watcher is started: libuv aborts the process when epoll
- *   refuses an fd it was asked to add. Every (re)start checks that the fd still names the file it
- *   named at the first start, which catches a close before `start()`, not one right after it.
- * - Like libuv, `uv_poll_init` makes the fd non-blocking (`O_NONBLOCK`).
+ * `loop.io()` for kit loops hosted by Node: one libuv `uv_poll_t` per watcher in the libuv loop
+ * Node runs on this thread, reached through the koffi module the backend passes in (core has no
+ * runtime dependency on koffi). Design and limits:
+ * - Events go through `loop.deliver` to the kit's poll phase. An event that arrives while the kit
+ *   loop is not polling parks the uv_poll (stops it) until its delivery: level-triggered libuv
+ *   would otherwise report the unread fd on every Node iteration, a busy spin.
+ * - An fd error (uv status < 0) is delivered as every watched event, so the read or write meets it.
+ * - uv handles are unreferenced (the kit's HostPoller keeps Node alive), freed in their close
+ *   callback; the two koffi callbacks are unregistered once no uv handle is left.
+ * - One watcher per fd per thread; an fd Node itself watches is refused (EEXIST). The fd must stay
+ *   open while started (libuv aborts on an fd epoll refuses): each start checks the fd's identity,
+ *   which catches a close before `start()`, not one right after. The fd is made non-blocking.
  */
 import { fstatSync, type BigIntStats } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
@@ -190,7 +180,7 @@ export class UvPoll {
 
   // ---- services for UvPollWatcher ----
 
-  /** Allocate and initialize the watcher's uv handle; returns it. @throws SocketError */
+  /** Allocate and initialize the watcher's uv handle; returns it. @throws SocketError @internal */
   init(watcher: UvPollWatcher): { pointer: unknown; address: number } {
     if (this.pollCallback === undefined) {
       this.pollCallback = this.koffi.register(this.onPoll, this.pollType);
@@ -211,18 +201,18 @@ export class UvPoll {
     return { pointer, address };
   }
 
-  /** `uv_poll_start` with `events`. @throws SocketError */
+  /** `uv_poll_start` with `events`. @throws SocketError @internal */
   start(watcher: UvPollWatcher, pointer: unknown, events: number): void {
     const status = this.uv.pollStart(pointer, events, this.pollCallback);
     if (status < 0) throw uvError(status, `cannot watch fd ${watcher.fd}`, 'uv_poll_start');
   }
 
-  /** `uv_poll_stop`. */
+  /** `uv_poll_stop`. @internal */
   stop(pointer: unknown): void {
     this.uv.pollStop(pointer);
   }
 
-  /** The watcher is closing: its fd is free for a new watcher; its uv handle (if any) is closed. */
+  /** The watcher is closing: its fd is free for a new watcher; its uv handle (if any) is closed. @internal */
   release(watcher: UvPollWatcher, pointer: unknown): void {
     if (this.watchedFds.get(watcher.fd) === watcher) this.watchedFds.delete(watcher.fd);
     if (pointer !== undefined) this.uv.close(pointer, this.closeCallback);
