@@ -251,6 +251,25 @@ describe('UvPoll: fd watchers on the libuv loop Node runs', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  it("maps libuv's own refusal to a SocketError: /dev/null cannot be polled (uv_poll_init EPERM)", async () => {
+    const fd = openSync('/dev/null', 'r');
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    let error: unknown;
+    try {
+      watcher.start(READABLE);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SocketError);
+    expect(error).toMatchObject({ code: 'ERR_SOCKET', errno: 'EPERM', cause: { syscall: 'uv_poll_init', errno: -1 } });
+    expect(uvPoll.stats().handles).toBe(0); // the memory of the refused handle is freed at once
+    watcher.close();
+    await loop.run();
+    loop.close();
+    closeSync(fd);
+  });
+
   it('refuses to restart on an fd that was closed, or whose number now names another file, instead of letting libuv abort', async () => {
     const fd = openFifo();
     const loop = new UvLoop();

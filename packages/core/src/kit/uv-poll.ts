@@ -160,7 +160,8 @@ export class UvPoll {
   /**
    * Create an inactive watcher of `fd` for `loop` (a kit loop hosted by Node on this thread);
    * `callback(watcher, events)` runs in the loop's poll phase. Nothing native is allocated before
-   * the first `start()`, which is where an fd that cannot be polled is refused.
+   * the first `start()`, which is where an fd that cannot be polled is refused. Close every
+   * watcher: a stopped one still holds its uv handle and its fd's slot.
    * @throws EventLoopError `ERR_INVALID_ARG` when an open watcher of any loop on this thread
    * already has `fd` (libuv cannot poll one fd twice).
    */
@@ -295,7 +296,13 @@ class UvPollWatcher extends HandleBase implements IoWatcher {
       return this;
     }
     if (this.pointer === undefined) {
-      this.identity = this.checkFd();
+      const identity = this.checkFd();
+      if (identity.isFile() || identity.isDirectory()) {
+        // epoll refuses these with EPERM, kqueue would take them: refuse them alike everywhere.
+        const cause = Object.assign(new Error('a regular file or directory is always ready: it cannot be polled'), { code: 'EPERM' });
+        throw new SocketError(`cannot watch fd ${this.fd}`, cause);
+      }
+      this.identity = identity;
       const { pointer } = this.uv.init(this);
       this.pointer = pointer;
       this.uv.start(this, pointer, events);
