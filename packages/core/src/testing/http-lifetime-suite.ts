@@ -394,12 +394,16 @@ export function defineHttpLifetimeSuite(createLoop: LoopFactory, capabilities: C
           for (let i = 0; i < 500 && answer === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 5));
           expect(answer).toBeDefined();
           server.close(() => (closedCallback = true));
-          await within(idle.closed, 5_000, 'the idle connection to be closed by server.close()');
+          // A backend whose keep-alive timeout is fixed (httpLimits.keepAliveTimeout false) may not
+          // tell idle connections from busy ones: it closes them once no response is in flight.
+          const closesIdleAtOnce = capabilities.httpLimits.keepAliveTimeout;
+          if (closesIdleAtOnce) await within(idle.closed, 5_000, 'the idle connection to be closed by server.close()');
           expect(busy.socket.destroyed).toBe(false);
           answer?.();
           const [held] = await within(busy.responses(1), 5_000, 'the busy connection’s response');
           expect([held?.body, held?.headers['connection']]).toEqual(['held', 'close']);
           await within(busy.closed, 5_000, 'the busy connection to be closed after its response');
+          if (!closesIdleAtOnce) await within(idle.closed, 5_000, 'the idle connection to be closed once no response is in flight');
           for (let i = 0; i < 200 && !closedCallback; i++) await new Promise((resolve) => setTimeout(resolve, 5));
           expect(closedCallback).toBe(true);
         },

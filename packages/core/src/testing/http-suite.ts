@@ -137,7 +137,14 @@ export function defineHttpSuite(createLoop: LoopFactory, capabilities: Capabilit
             },
             async ({ send }) => {
               const refused = await send(payload, 10);
-              expect(refused.map((r) => r.status)).toEqual([status]);
+              if (limit === 'parser' && !settable.headersTimeout) {
+                // A parser that cannot tell a malformed head from an unfinished one waits for the
+                // rest; a backend whose head timeout is fixed (httpLimits.headersTimeout false)
+                // closes the connection when it runs out, with or without a status.
+                expect([[], [status]]).toContainEqual(refused.map((r) => r.status));
+              } else {
+                expect(refused.map((r) => r.status)).toEqual([status]);
+              }
               const next = await send(get('/after', 'Connection: close\r\n'));
               expect(next.map((r) => [r.status, r.body])).toEqual([[200, 'ok']]);
             },
@@ -179,7 +186,10 @@ export function defineHttpSuite(createLoop: LoopFactory, capabilities: Capabilit
           },
           async ({ send, errors }) => {
             const failed = await send(get('/boom') + get('/never'));
-            expect(failed.map((r) => r.status)).toEqual([500]);
+            // Without httpPipelining the backend may close a connection that pipelines behind a
+            // failed request instead of answering it; either way '/never' is not answered.
+            if (capabilities.httpPipelining) expect(failed.map((r) => r.status)).toEqual([500]);
+            else expect([[], [500]]).toContainEqual(failed.map((r) => r.status));
             expect(errors.map((e) => (e.error as Error).message)).toEqual(['handler exploded']);
             const next = await send(get('/ok', 'Connection: close\r\n'));
             expect(next.map((r) => r.body)).toEqual(['fine']);
