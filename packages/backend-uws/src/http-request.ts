@@ -9,8 +9,8 @@ const NO_EVENTS: HttpRequestEvents = Object.freeze({});
  * scanner list (borrowed for the handler's call, which is all the contract promises) or, for a
  * request queued to a later poll phase, a copy of it.
  *
- * `remoteAddress` is `undefined`: uWS.js 20.30 tells the peer's IP but not its port, and the
- * contract's `SocketAddress` needs both (see the package README).
+ * `remoteAddress.port` is 0: uWS.js 20.30 tells the peer's IP but not its port (see the package
+ * README); the IP is read from uWS on demand, or kept at dispatch for a queued request.
  */
 export class UwsHttpRequest implements HttpRequest {
   /** `true` during the handler's synchronous call: the head may be read and callbacks set. */
@@ -18,6 +18,8 @@ export class UwsHttpRequest implements HttpRequest {
   events: HttpRequestEvents = NO_EVENTS;
   /** `pause()` was called (and not `resume()`). */
   paused = false;
+  /** The peer's address once read (`null`: not yet). */
+  private remote: SocketAddress | undefined | null = null;
 
   constructor(
     private readonly exchange: UwsExchange,
@@ -40,7 +42,8 @@ export class UwsHttpRequest implements HttpRequest {
   }
   get remoteAddress(): SocketAddress | undefined {
     if (!this.live) throw requestExpired('request.remoteAddress was read');
-    return undefined;
+    if (this.remote === null) this.remote = this.exchange.remoteAddress();
+    return this.remote;
   }
 
   header(name: string): string | undefined {
@@ -65,7 +68,7 @@ export class UwsHttpRequest implements HttpRequest {
 
   snapshot(): HttpRequestSnapshot {
     if (!this.live) throw requestExpired('request.snapshot() was called');
-    return { method: this.methodValue, url: this.urlValue, httpVersion: '1.1', headers: rawHeaderObject(this.raw), remoteAddress: undefined };
+    return { method: this.methodValue, url: this.urlValue, httpVersion: '1.1', headers: rawHeaderObject(this.raw), remoteAddress: this.remoteAddress };
   }
 
   on(events: HttpRequestEvents): this {
@@ -88,6 +91,11 @@ export class UwsHttpRequest implements HttpRequest {
       this.exchange.resumeBody();
     }
     return this;
+  }
+
+  /** Read the peer's address now, while uWS's response is valid (a request queued for later). */
+  keepRemoteAddress(): void {
+    this.remote = this.exchange.remoteAddress();
   }
 
   /** The handler returned: the head expires, and the borrowed header list is let go. */

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { EventLoopError, type HttpHeaders, type HttpHeaderValue, type HttpLimits, type HttpResponse, type HttpResponseEvents } from '@loop/core';
+import { EventLoopError, type HttpHeaders, type HttpHeaderValue, type HttpLimits, type HttpResponse, type HttpResponseEvents, type SocketAddress } from '@loop/core';
 import type { HttpResponse as UwsResponse } from '@trufflesuite/uws-js-unofficial';
 import { UwsHttpRequest } from './http-request.js';
 import type { UwsHttpServer } from './http-server.js';
@@ -276,6 +276,22 @@ export class UwsExchange implements HttpResponse {
   failed(error: unknown): void {
     this.loop.report(error, 'poll');
     this.refuse(500);
+  }
+
+  /** {@link failed}, with the 500 queued behind this exchange's events instead of sent now. */
+  failLater(error: unknown): void {
+    this.loop.report(error, 'poll');
+    this.queue(this.refuse, 500);
+  }
+
+  /** The peer's address, read from uWS while its response object is valid. */
+  remoteAddress(): SocketAddress | undefined {
+    const res = this.res;
+    if (res === undefined) return undefined;
+    const text = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+    if (text.length === 0) return undefined;
+    // uWS.js 20.30 has no accessor for the peer's port: 0 says "unknown" (README, declared gaps).
+    return { address: text, port: 0, family: text.includes(':') ? 'IPv6' : 'IPv4' };
   }
 
   /** Refuse with `status` and close, or reset the connection when headers are out already. */

@@ -85,13 +85,14 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
     const scanner = this.scanner;
     const head = scanner.scan(req, this.limits);
     if (head > HEAD_OK_WITH_BODY) {
-      refuseHead(res, head);
+      this.refuseHead(res, head);
       return;
     }
     const direct = this.loop.canRunNow();
     const raw = direct ? scanner.raw : scanner.raw.slice();
     const hasBody = head === HEAD_OK_WITH_BODY;
     const exchange = new UwsExchange(this, res, req.getCaseSensitiveMethod(), scanner.url, raw, hasBody, scanner.clientClose);
+    if (!direct) exchange.request.keepRemoteAddress();
     this.busy++;
     // uWS drops a body whose onData is not attached before this callback returns.
     if (hasBody) res.onData(exchange.onData);
@@ -122,7 +123,10 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
       result = this.handler(exchange.request, exchange);
     } catch (error) {
       exchange.handlerReturned();
-      exchange.failed(error);
+      // Inside uWS's callback the 500 waits for the next poll phase: uWS would otherwise go on to
+      // serve requests pipelined behind this one before closing (see refuseHead).
+      if (this.corked === exchange) exchange.failLater(error);
+      else exchange.failed(error);
       return;
     }
     exchange.handlerReturned();
@@ -130,6 +134,20 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
       // Reported through the loop's queue, so in a poll phase: never after run() has returned.
       (result as Promise<void>).then(undefined, (error: unknown) => this.loop.deliver(exchange.failed, exchange, error));
     }
+  }
+
+  /** Refuse a head (limits, RFC 9112): see {@link HeadRefusal}. */
+  private refuseHead(res: UwsResponse, status: number): void {
+    const refusal = new HeadRefusal(this, res, status);
+    res.onAborted(refusal.onAborted);
+    this.busy++;
+    this.loop.deliver(refusal.send, refusal, undefined);
+  }
+
+  /** A refused head was answered (or its client left). */
+  refusalDone(): void {
+    this.busy--;
+    if (this.closing && this.busy === 0) this.loop.deliver(this.shutDown, this, undefined);
   }
 
   /** A response started streaming: close() lets it finish, then closes its connection. */
@@ -173,10 +191,38 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
   }
 }
 
-/** Refuse a head inside uWS's request callback (so corked by uWS): the status, then close. */
-function refuseHead(res: UwsResponse, status: number): void {
-  res
-    .writeStatus(`${status} ${STATUS_CODES[status] ?? 'Error'}`)
-    .writeHeader('Content-Type', 'text/plain')
-    .end(`${STATUS_CODES[status] ?? 'Error'}\n`, true);
+/**
+ * A refused head, answered in the next poll phase. Answered inside uWS's callback, the status
+ * would go out but uWS would then serve the requests pipelined behind it in the same read before
+ * closing; left pending (with `onAborted`), a request pipelined behind it makes uWS close the
+ * connection instead, and a lone one gets its status.
+ */
+class HeadRefusal {
+  private aborted = false;
+  readonly onAborted = (): void => {
+    this.aborted = true;
+  };
+
+  constructor(
+    private readonly server: UwsHttpServer,
+    private readonly res: UwsResponse,
+    private readonly status: number,
+  ) {}
+
+  send(): void {
+    if (!this.aborted) {
+      const text = `${STATUS_CODES[this.status] ?? 'Error'}\n`;
+      const line = `${this.status} ${STATUS_CODES[this.status] ?? 'Error'}`;
+      const res = this.res;
+      this.server.loop.nativeDepth++;
+      try {
+        res.cork(() => {
+          res.writeStatus(line).writeHeader('Content-Type', 'text/plain').end(text, true);
+        });
+      } finally {
+        this.server.loop.nativeDepth--;
+      }
+    }
+    this.server.refusalDone();
+  }
 }
