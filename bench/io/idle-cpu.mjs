@@ -3,8 +3,7 @@
 // same kind of fd (what the watcher would cost without parking). Not a test: a measurement.
 //
 // Run (built first):
-//   cd /work/main && npx tsc -b packages/core packages/backend-libuv && \
-//   flock /tmp/loop-bench.lock taskset -c 0 node packages/backend-libuv/test/io-idle-cpu.mjs
+//   npx tsc -b && taskset -c 0 node bench/io/idle-cpu.mjs
 //
 // Prints, per scenario, the median over ROUNDS alternating rounds of the process CPU time (user +
 // system, process.cpuUsage) during a WINDOW_MS wait on a Node timer, and libuv poll callbacks seen.
@@ -16,11 +15,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { IoEvents } from '@loop/core';
 import { UvPoll } from '@loop/core/kit';
-import { createLoop } from '../dist/index.js';
+import { createLoop } from '@loop/backend-libuv';
 
 const WINDOW_MS = 1000;
 const ROUNDS = 5;
-const koffi = createRequire(import.meta.url)('koffi');
+const koffi = createRequire(import.meta.url)('koffi'); // bench/ depends on koffi itself
 const uvPoll = UvPoll.bind(koffi); // the same binding the backend uses (one per koffi module)
 
 const dir = mkdtempSync(join(tmpdir(), 'loop-io-idle-'));

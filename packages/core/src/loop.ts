@@ -117,8 +117,10 @@ export const IoEvents = Object.freeze({
  * callback runs again in every poll phase, so read until `EAGAIN` or stop the watcher.
  *
  * The watcher never reads, writes or closes the fd: the fd stays the caller's, and must stay
- * open until the watcher is stopped or closed. One watcher per fd and loop. An fd that the
- * host also watches (a socket Node owns, say) must not be given to a watcher.
+ * open until the watcher is stopped or closed (close the watcher first, then the fd). One
+ * watcher per fd (on the Node-hosted backends: per fd and thread, since every loop of a thread
+ * shares Node's libuv loop, which also makes the fd non-blocking). An fd that the host already
+ * watches (a socket Node owns, say) is refused with `ERR_SOCKET` (`EEXIST`).
  */
 export interface IoWatcher extends Handle {
   /** The watched file descriptor. */

@@ -146,3 +146,22 @@ export async function withLoop(
   loop.close();
 }
 
+/** Record the phase hooks around each event, so a test can see which phase an event ran in. */
+export function tracePhases(loop: EventLoop, order: string[]): () => void {
+  if (!loop.capabilities.prepare || !loop.capabilities.check) return () => undefined;
+  const prepare = loop.prepare(() => order.push('prepare')).start().unref();
+  const check = loop.check(() => order.push('check')).start().unref();
+  return () => {
+    prepare.close();
+    check.close();
+  };
+}
+
+/** `true` when `event` sits between a prepare and a check entry of `order`: it ran in a poll phase. */
+export function ranInPollPhase(order: string[], event: string): boolean {
+  const at = order.indexOf(event);
+  if (at < 0) return false;
+  const before = order.lastIndexOf('prepare', at);
+  const after = order.indexOf('check', at);
+  return before >= 0 && after > at && !order.slice(before + 1, at).includes('check');
+}

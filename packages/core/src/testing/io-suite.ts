@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
 import { EventLoopError, SocketError, UnsupportedError } from '../errors.js';
 import { IoEvents, type EventLoop, type IoWatcher } from '../loop.js';
-import { forCapability, openFdCount, recordingLoop, within, type LoopFactory } from './helpers.js';
+import { forCapability, openFdCount, ranInPollPhase, recordingLoop, tracePhases, within, type LoopFactory } from './helpers.js';
 
 const { READABLE, WRITABLE } = IoEvents;
 
@@ -59,25 +59,6 @@ function drain(fd: number): string {
   }
 }
 
-/** Record prepare and check hooks (unreferenced), so a test can see which phase an event ran in. */
-function tracePhases(loop: EventLoop, order: string[]): () => void {
-  if (!loop.capabilities.prepare || !loop.capabilities.check) return () => undefined;
-  const prepare = loop.prepare(() => order.push('prepare')).start().unref();
-  const check = loop.check(() => order.push('check')).start().unref();
-  return () => {
-    prepare.close();
-    check.close();
-  };
-}
-
-/** `true` when `event` sits between a prepare and a check entry of `order`: it ran in a poll phase. */
-function ranInPollPhase(order: string[], event: string): boolean {
-  const at = order.indexOf(event);
-  if (at < 0) return false;
-  const before = order.lastIndexOf('prepare', at);
-  const after = order.indexOf('check', at);
-  return before >= 0 && after > at && !order.slice(before + 1, at).includes('check');
-}
 
 /** The error `loop.io(fd)` or its `start(READABLE)` throws (whichever refuses the fd); any watcher made is closed. */
 function refusal(loop: EventLoop, fd: number): unknown {
