@@ -4,27 +4,7 @@ import type { Capabilities } from '../capabilities.js';
 import type { SocketError } from '../errors.js';
 import type { EventLoop, Handle } from '../loop.js';
 import type { TcpServer, TcpStream } from '../stream.js';
-import { openFdCount, recordingLoop, within, withLoop, type LoopFactory } from './helpers.js';
-
-/** Record the phase hooks around each event, so a test can see which phase an event ran in. */
-function tracePhases(loop: EventLoop, order: string[]): () => void {
-  if (!loop.capabilities.prepare || !loop.capabilities.check) return () => undefined;
-  const prepare = loop.prepare(() => order.push('prepare')).start().unref();
-  const check = loop.check(() => order.push('check')).start().unref();
-  return () => {
-    prepare.close();
-    check.close();
-  };
-}
-
-/** `true` when `event` sits between a prepare and a check entry of `order`: it ran in a poll phase. */
-function ranInPollPhase(order: string[], event: string): boolean {
-  const at = order.indexOf(event);
-  if (at < 0) return false;
-  const before = order.lastIndexOf('prepare', at);
-  const after = order.indexOf('check', at);
-  return before >= 0 && after > at && !order.slice(before + 1, at).includes('check');
-}
+import { openFdCount, ranInPollPhase, recordingLoop, tracePhases, within, withLoop, type LoopFactory } from './helpers.js';
 
 /**
  * Keep the loop alive with a poll that waits for nothing but a wake-up: a check hook alone lets
