@@ -1,0 +1,194 @@
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import type { Timer } from '@loop/core';
+import { createLoop } from './index.js';
+
+/** Wait `ms` of real time in Node (not on the loop). */
+function realDelay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('virtual time', () => {
+  it('jumps to each due timer: now() in each callback is exactly its due time', async () => {
+    const loop = createLoop();
+    const seen: [string, number][] = [];
+    loop.timer(() => seen.push(['hour', loop.now()])).start(3_600_000);
+    loop.timer(() => seen.push(['second', loop.now()])).start(1_000);
+    loop
+      .timer((timer) => {
+        seen.push(['tick', loop.now()]);
+        if (loop.now() >= 3 * 60_000) timer.close();
+      })
+      .start(60_000, 60_000);
+    await loop.run();
+    expect(seen).toEqual([
+      ['second', 1_000],
+      ['tick', 60_000],
+      ['tick', 120_000],
+      ['tick', 180_000],
+      ['hour', 3_600_000],
+    ]);
+    expect(loop.now()).toBe(3_600_000);
+    loop.close();
+  });
+
+  it('starts now() at the epoch and counts due times from it', async () => {
+    const loop = createLoop({ epoch: 1_700_000_000_000 });
+    expect(loop.now()).toBe(1_700_000_000_000);
+    let firedAt = 0;
+    loop.timer(() => (firedAt = loop.now())).start(250);
+    await loop.run();
+    expect(firedAt).toBe(1_700_000_000_250);
+    loop.close();
+  });
+
+  it('moves time only while the loop waits: a callSoon chain sees one instant', async () => {
+    const loop = createLoop();
+    const times = new Set<number>();
+    let left = 1_000;
+    const spin = (): void => {
+      times.add(loop.now());
+      if (--left > 0) loop.callSoon(spin);
+    };
+    loop.callSoon(spin);
+    loop.timer(() => times.add(loop.now())).start(5);
+    await loop.run();
+    expect([...times]).toEqual([0, 5]);
+    loop.close();
+  });
+
+  it('advance() outside run(): the timers due by then run in the next run, together, each once', async () => {
+    const loop = createLoop();
+    const seen: [string, number][] = [];
+    const ticker = loop.timer(() => seen.push(['ticker', loop.now()])).start(10, 10);
+    loop.timer(() => seen.push(['once', loop.now()])).start(25);
+    loop.timer(() => seen.push(['later', loop.now()])).start(100);
+    loop.advance(30);
+    expect(loop.now()).toBe(0); // the cached time follows at the loop's next clock read
+    expect(seen).toEqual([]);
+    expect(await loop.run('nowait')).toBe(true);
+    expect(seen).toEqual([
+      ['ticker', 30],
+      ['once', 30],
+    ]);
+    expect(ticker.dueIn()).toBe(10);
+    ticker.close();
+    await loop.run();
+    expect(seen.at(-1)).toEqual(['later', 100]);
+    loop.close();
+  });
+
+  it('advance() inside a callback moves the clock but not the cached now() until updateTime()', async () => {
+    const loop = createLoop();
+    const seen: number[] = [];
+    loop.callSoon(() => {
+      seen.push(loop.now());
+      loop.advance(40);
+      seen.push(loop.now());
+      loop.updateTime();
+      seen.push(loop.now());
+    });
+    await loop.run();
+    expect(seen).toEqual([0, 0, 40]);
+    loop.close();
+  });
+
+  it('advance() from outside ends a wait and fires what came due', async () => {
+    // Time almost frozen: the 1 s timer would take 10^6 s of real time without the advance.
+    const loop = createLoop({ timeScale: 1e-6 });
+    let firedAt = -1;
+    loop.timer(() => (firedAt = loop.now())).start(1_000);
+    const running = loop.run();
+    setTimeout(() => loop.advance(1_000), 5);
+    await running;
+    expect(firedAt).toBeGreaterThanOrEqual(1_000);
+    expect(firedAt).toBeLessThan(1_001);
+    loop.close();
+  });
+
+  it('runs time at a multiple of real time with timeScale', async () => {
+    const loop = createLoop({ timeScale: 10 });
+    const started = performance.now();
+    let firedAt = -1;
+    loop.timer(() => (firedAt = loop.now())).start(300);
+    await loop.run();
+    // 300 virtual ms at 10x take at least 30 real ms (a lower bound only: a busy machine is slower).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(29);
+    expect(firedAt).toBeGreaterThanOrEqual(300);
+    loop.close();
+  });
+
+  it('lets promises and Node callbacks run between jumps: an async sleep loop sees exact times', async () => {
+    const loop = createLoop();
+    // A check hook keeps the loop waiting between one timer and the next, which a microtask starts.
+    const hold = loop.check(() => undefined).start();
+    const sleep = (ms: number): Promise<void> =>
+      new Promise((resolve) =>
+        loop
+          .timer((timer: Timer) => {
+            timer.close();
+            resolve();
+          })
+          .start(ms),
+      );
+    const times: number[] = [];
+    const worker = (async () => {
+      for (let i = 0; i < 5; i++) {
+        await sleep(60_000);
+        times.push(loop.now());
+      }
+      hold.close();
+    })();
+    await loop.run();
+    await worker;
+    expect(times).toEqual([60_000, 120_000, 180_000, 240_000, 300_000]);
+    loop.close();
+  });
+
+  it('waits without spinning when nothing is due, and callSoon from outside wakes it', async () => {
+    const loop = createLoop();
+    let iterations = 0;
+    const prepare = loop.prepare(() => iterations++).start();
+    const hold = loop.check(() => undefined).start();
+    const running = loop.run();
+    await realDelay(20);
+    const afterWait = iterations;
+    await realDelay(20);
+    // One iteration entered the poll, and no other ran during 40 ms of idle wait: no spin.
+    expect(afterWait).toBe(1);
+    expect(iterations).toBe(1);
+    expect(loop.now()).toBe(0);
+    let woken = false;
+    loop.callSoon(() => {
+      woken = true;
+      prepare.close();
+      hold.close();
+    });
+    await running;
+    expect(woken).toBe(true);
+    loop.close();
+  });
+
+  it('rejects bad options with ERR_INVALID_ARG', () => {
+    const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARG' });
+    for (const options of [{ seed: -1 }, { seed: 1.5 }, { epoch: Number.NaN }, { epoch: -1 }, { timeScale: -1 }, { link: { latency: -5 } }, { link: { bandwidth: 0 } }]) {
+      expect(() => createLoop(options)).toThrow(invalid);
+    }
+    const loop = createLoop();
+    expect(() => loop.advance(-1)).toThrow(invalid);
+    expect(() => loop.advance(Infinity)).toThrow(invalid);
+    expect(() => loop.setLink({ port: 0 }, {})).toThrow(invalid);
+    expect(() => loop.setLink({ host: '' }, {})).toThrow(invalid);
+    expect(() => loop.setLink({}, { bandwidth: -1 })).toThrow(invalid);
+    expect(loop.now()).toBe(0);
+    loop.close();
+    expect(() => loop.advance(1)).toThrow(expect.objectContaining({ code: 'ERR_LOOP_CLOSED' }));
+  });
+
+  it('declares io missing: loop.io() throws UnsupportedError', () => {
+    const loop = createLoop();
+    expect(loop.capabilities.io).toBe(false);
+    expect(() => loop.io(0, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED', capability: 'io' }));
+    loop.close();
+  });
+});
