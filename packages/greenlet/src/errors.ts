@@ -1,3 +1,5 @@
+import { EventLoopError } from '@loop/core';
+
 /**
  * Stable machine-readable codes carried by every {@link GreenletError}.
  *
@@ -23,21 +25,18 @@ export type GreenletErrorCode =
   | 'ERR_GREENLET_INVALID_ARG';
 
 /**
- * Every misuse of the greenlet API throws a `GreenletError`. `code` is stable across
- * versions; compare on it, not on `message`.
+ * Every misuse of the greenlet API throws a `GreenletError`, an {@link EventLoopError} like
+ * every error of the library (the hub's errors and core's are the same hierarchy). `code` is
+ * stable across versions; compare on it, not on `message`.
  */
-export class GreenletError extends Error {
-  /** Stable code naming the failure. */
-  readonly code: GreenletErrorCode;
-
+export class GreenletError extends EventLoopError<GreenletErrorCode> {
   /**
    * @param code - stable code naming the failure
    * @param message - human-readable explanation, saying what to do instead
    */
   constructor(code: GreenletErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'GreenletError';
-    this.code = code;
   }
 }
 
@@ -45,7 +44,8 @@ export class GreenletError extends Error {
  * The exception that kills a greenlet: `g.throw()` with no argument throws a new
  * `GreenletExit` into `g`. A greenlet that does not catch it dies, and its parent
  * receives the `GreenletExit` instance as an ordinary switch value rather than as an
- * exception (so killing a child never raises in the parent).
+ * exception (so killing a child never raises in the parent). Like every error of the
+ * library it is an {@link EventLoopError}, with code `ERR_GREENLET_EXIT`.
  *
  * @example
  * ```ts
@@ -55,13 +55,10 @@ export class GreenletError extends Error {
  * v instanceof GreenletExit && g.dead;         // true
  * ```
  */
-export class GreenletExit extends Error {
-  /** Always `ERR_GREENLET_EXIT`, so handlers that switch on `code` can tell a kill apart. */
-  readonly code = 'ERR_GREENLET_EXIT' as const;
-
+export class GreenletExit extends EventLoopError<'ERR_GREENLET_EXIT'> {
   /** @param message - optional reason for the kill */
   constructor(message = 'greenlet killed') {
-    super(message);
+    super('ERR_GREENLET_EXIT', message);
     this.name = 'GreenletExit';
   }
 }

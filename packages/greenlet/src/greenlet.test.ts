@@ -1,5 +1,6 @@
 // Behaviours ported from python-greenlet's test_greenlet.py and test_throw.py: one
 // test per behaviour, named after it. Order is asserted through recorded logs.
+import { EventLoopError } from '@loop/core';
 import { describe, expect, it } from 'vitest';
 import { GreenletError, GreenletExit } from './errors.js';
 import { Greenlet, getcurrent, getmain, greenlet } from './greenlet.js';
@@ -172,6 +173,7 @@ describe('switch (test_greenlet.py)', () => {
     const g = greenlet();
     const err = thrownBy(() => g.switch());
     expect(err).toBeInstanceOf(GreenletError);
+    expect(err).toBeInstanceOf(EventLoopError); // one error hierarchy with core and the hub
     expect((err as GreenletError).code).toBe('ERR_GREENLET_NO_RUN');
     expect(g.started).toBe(false);
   });
@@ -347,6 +349,7 @@ describe('throw (test_throw.py)', () => {
     expect(g.switch()).toBe('ok');
     const res: unknown = g.throw();
     expect(res).toBeInstanceOf(GreenletExit);
+    expect(res).toBeInstanceOf(EventLoopError);
     expect((res as GreenletExit).code).toBe('ERR_GREENLET_EXIT');
     expect(g.dead).toBe(true);
   });

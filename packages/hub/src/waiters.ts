@@ -1,0 +1,133 @@
+import type { Greenlet } from './greenlet.js';
+
+/**
+ * The greenlets waiting on one primitive, in arrival order, each with the token it had when it
+ * began to wait and an optional payload (what it waits for, or what it brings).
+ *
+ * An entry goes stale when its greenlet is resumed by anything (its token moves on): a killed or
+ * timed-out waiter needs no search-and-remove, which would cost O(n) per waiter (O(n²) to kill
+ * n waiters). Stale entries are skipped when met and swept out whenever the list has doubled
+ * since the last sweep, so the list stays within twice the live waiters, amortised O(1) per wait.
+ *
+ * Entries are kept flat, three slots each (greenlet, token, payload), so a wait allocates no
+ * object.
+ */
+export class WaiterList {
+  #slots: unknown[] = [];
+  #head = 0;
+  #sweepAt = 48;
+  /** The payload of the greenlet last returned by {@link WaiterList.shift}. */
+  payload: unknown = undefined;
+
+  /** Add `greenlet`, which is about to wait with its current token. */
+  add(greenlet: Greenlet, payload?: unknown): void {
+    const slots = this.#slots;
+    slots.push(greenlet, greenlet.token, payload);
+    if (slots.length - this.#head >= this.#sweepAt) this.#sweep();
+  }
+
+  /** Remove and return the first waiter still waiting (its payload in `payload`); `undefined` if none. */
+  shift(): Greenlet | undefined {
+    const slots = this.#slots;
+    while (this.#head < slots.length) {
+      const at = this.#head;
+      const greenlet = slots[at] as Greenlet;
+      const live = greenlet.token === slots[at + 1];
+      this.payload = slots[at + 2];
+      slots[at] = slots[at + 2] = undefined;
+      this.#head = at + 3;
+      if (live) {
+        this.#trim();
+        return greenlet;
+      }
+    }
+    this.#reset();
+    this.payload = undefined;
+    return undefined;
+  }
+
+  /** The first waiter still waiting, left in place (stale entries before it are dropped). */
+  peek(): Greenlet | undefined {
+    const slots = this.#slots;
+    while (this.#head < slots.length) {
+      const greenlet = slots[this.#head] as Greenlet;
+      if (greenlet.token === slots[this.#head + 1]) return greenlet;
+      slots[this.#head] = slots[this.#head + 2] = undefined;
+      this.#head += 3;
+    }
+    this.#reset();
+    return undefined;
+  }
+
+  /** `true` when no entry is left, live or stale. */
+  get empty(): boolean {
+    return this.#head === this.#slots.length;
+  }
+
+  /**
+   * Take every entry out at once (stale ones included: the caller resumes each through the hub,
+   * which checks the token at that moment), leaving the list empty.
+   */
+  takeAll(): unknown[] {
+    const slots = this.#head === 0 ? this.#slots : this.#slots.slice(this.#head);
+    this.#slots = [];
+    this.#head = 0;
+    this.#sweepAt = 48;
+    return slots;
+  }
+
+  /** Put back entries taken with {@link WaiterList.takeAll} in front of the current ones. */
+  restore(slots: unknown[], from: number): void {
+    if (from >= slots.length) return;
+    const rest = slots.slice(from);
+    const current = this.#head === 0 ? this.#slots : this.#slots.slice(this.#head);
+    this.#slots = rest.concat(current);
+    this.#head = 0;
+  }
+
+  /** Remove the live entry of `greenlet` (used where a waiter must leave before it is resumed). */
+  remove(greenlet: Greenlet): void {
+    const slots = this.#slots;
+    for (let at = this.#head; at < slots.length; at += 3) {
+      if (slots[at] === greenlet && greenlet.token === slots[at + 1]) {
+        slots.splice(at, 3);
+        return;
+      }
+    }
+  }
+
+  /** Number of live waiters (O(n): for diagnostics and tests, not hot paths). */
+  count(): number {
+    let live = 0;
+    const slots = this.#slots;
+    for (let at = this.#head; at < slots.length; at += 3) {
+      if ((slots[at] as Greenlet).token === slots[at + 1]) live++;
+    }
+    return live;
+  }
+
+  #sweep(): void {
+    const slots = this.#slots;
+    const kept: unknown[] = [];
+    for (let at = this.#head; at < slots.length; at += 3) {
+      const greenlet = slots[at] as Greenlet;
+      if (greenlet.token === slots[at + 1]) kept.push(greenlet, slots[at + 1], slots[at + 2]);
+    }
+    this.#slots = kept;
+    this.#head = 0;
+    this.#sweepAt = Math.max(48, kept.length * 2);
+  }
+
+  /** Drop consumed slots once they are the larger part of the array, keeping `shift` O(1) amortised. */
+  #trim(): void {
+    if (this.#head >= 3072 && this.#head * 2 >= this.#slots.length) {
+      this.#slots = this.#slots.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #reset(): void {
+    this.#slots.length = 0;
+    this.#head = 0;
+  }
+}
