@@ -1,5 +1,5 @@
-// Mutation testing (Stryker), one package per run: `pnpm mutate:<target>` (see the root package.json
-// and CONTRIBUTING.md). It is slow, so it is not part of `pnpm test`.
+// Mutation testing (Stryker), one package per run: `pnpm mutate:<target>`, which runs stryker.run.mjs
+// (see CONTRIBUTING.md). It is slow, so it is not part of `pnpm test`.
 //
 // Which target a run measures comes from MUTATE_TARGET. Adding a package is one line in TARGETS
 // (and its `mutate:<target>` script); the defaults mutate packages/<target>/src and run that
@@ -9,6 +9,8 @@
 // and tests unchanged since the last run of that target are not run again), two test processes at
 // most, and the TypeScript checker (a mutant that does not compile is not counted). The score under
 // `break` fails the command: it is the bar each package keeps.
+
+import { fileURLToPath } from 'node:url';
 
 /**
  * @typedef {object} Target
@@ -32,6 +34,9 @@ const TARGETS = {
   greenlet: { goal: 85 },
 };
 
+// pnpm does not hoist: Stryker would look for its plugins beside its own package, so name their files.
+const plugins = ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker'].map((plugin) => fileURLToPath(import.meta.resolve(plugin)));
+
 const name = process.env.MUTATE_TARGET;
 const target = name === undefined ? undefined : TARGETS[name];
 if (target === undefined) {
@@ -40,15 +45,21 @@ if (target === undefined) {
 const dir = name === 'kit' ? 'packages/core/src/kit' : `packages/${name}/src`;
 const reports = `reports/mutation/${name}`;
 
+/**
+ * The test files of this run, for stryker.vitest.config.mjs. They are vitest's `include` rather than
+ * Stryker's `testFiles`: with `testFiles`, Stryker 10.1 activates a static mutant (one that runs while
+ * a module loads) only after the module has loaded, and counts it as survived (stryker-js#6144).
+ */
+export const testFiles = target.tests ?? [`packages/${name}/src/**/*.test.ts`, `packages/${name}/test/**/*.test.ts`];
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  packageManager: 'pnpm',
+  plugins,
   testRunner: 'vitest',
   vitest: { configFile: 'stryker.vitest.config.mjs', pool: 'forks' },
   checkers: ['typescript'],
   tsconfigFile: target.tsconfig ?? `packages/${name}/tsconfig.json`,
   mutate: [...(target.mutate ?? [`${dir}/**/*.ts`]), '!**/*.test.ts', '!**/index.ts'],
-  testFiles: target.tests ?? [`packages/${name}/src/**/*.test.ts`, `packages/${name}/test/**/*.test.ts`],
   coverageAnalysis: 'perTest',
   incremental: true,
   incrementalFile: `${reports}/incremental.json`,
@@ -59,6 +70,7 @@ export default {
   htmlReporter: { fileName: `${reports}/index.html` },
   jsonReporter: { fileName: `${reports}/mutation.json` },
   thresholds: { high: 90, low: target.goal, break: target.goal },
-  // Built output, benchmarks and examples are never needed by the tests Stryker runs.
-  ignorePatterns: ['**/dist', '/bench', '/examples'],
+  // Built output and benchmarks are never needed by the tests Stryker runs (examples/ stays: vite
+  // reads the root tsconfig.json, which references it).
+  ignorePatterns: ['**/dist', '/bench'],
 };

@@ -1,4 +1,5 @@
 // The vitest configuration Stryker runs (stryker.config.mjs points at it); `pnpm test` never uses it.
+// It runs the test files of the run's target (MUTATE_TARGET) only.
 //
 // Stryker mutates copies of the sources in a sandbox, but the pnpm links under packages/*/node_modules
 // are symlinked into the sandbox as they are, so `@loop/core/kit` imported by a backend would still
@@ -9,6 +10,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig } from 'vitest/config';
+import { testFiles } from './stryker.config.mjs';
 import base from './vitest.config.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -34,4 +36,7 @@ function sourceAliases() {
   return aliases;
 }
 
-export default mergeConfig(base, defineConfig({ resolve: { alias: sourceAliases() } }));
+const config = mergeConfig(base, defineConfig({ resolve: { alias: sourceAliases() } }));
+// Only the run's own test files (mergeConfig would append them to the base list).
+config.test.include = testFiles;
+export default config;
