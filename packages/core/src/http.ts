@@ -1,4 +1,5 @@
 import type { ListenOptions, SocketAddress, TcpServer } from './stream.js';
+import type { WebSocketBehavior, WebSocketServer } from './websocket.js';
 
 /**
  * Limits and timeouts of an HTTP server. A request over a limit is answered with the status
@@ -34,7 +35,14 @@ export const DEFAULT_HTTP_LIMITS: Required<HttpLimits> = Object.freeze({
 });
 
 /** Options of {@link EventLoop.serveHttp}: where to listen plus the limits. */
-export interface HttpServerOptions extends ListenOptions, HttpLimits {}
+export interface HttpServerOptions extends ListenOptions, HttpLimits {
+  /**
+   * Accept WebSocket upgrades on this server (see {@link WebSocketBehavior}); its side of the
+   * server is then `server.websocket`. A backend without `capabilities.websocket` fails
+   * `serveHttp` with {@link UnsupportedError} when this is given.
+   */
+  readonly websocket?: WebSocketBehavior;
+}
 
 /**
  * Callbacks of a request. They must be set during the handler's synchronous call (see
@@ -201,4 +209,6 @@ export type HttpHandler = (request: HttpRequest, response: HttpResponse) => void
 export interface HttpServer extends TcpServer {
   /** The limits in force: the options given, the defaults, and what the backend fixes. */
   readonly limits: Readonly<Required<HttpLimits>>;
+  /** Publishing and the WebSocket limits in force, when served with `websocket`; else `undefined`. */
+  readonly websocket?: WebSocketServer;
 }

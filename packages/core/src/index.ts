@@ -33,3 +33,11 @@ export {
   type Timer,
 } from './loop.js';
 export type { ConnectOptions, ListenOptions, SocketAddress, StreamEvents, TcpServer, TcpStream } from './stream.js';
+export {
+  isSendableCloseCode,
+  type WebSocket,
+  type WebSocketBehavior,
+  type WebSocketSendStatus,
+  type WebSocketServer,
+  type WebSocketUpgrade,
+} from './websocket.js';

@@ -487,6 +487,10 @@ export abstract class LoopBase implements EventLoop {
     return this.operation(callback, (done) => {
       checkFunction('handler', handler);
       this.requireCapability('http', 'this backend has no HTTP server');
+      // Checked here so that a backend without WebSocket support can never ignore the option.
+      if (typeof options === 'object' && options !== null && options.websocket !== undefined) {
+        this.requireCapability('websocket', 'this backend has no WebSocket server');
+      }
       this.startServeHttp(options, handler, done);
     });
   }

@@ -16,6 +16,7 @@ import { defineLoopSuite } from './loop-suite.js';
 import { defineOrderSuite } from './order-suite.js';
 import { defineReactorSuite } from './reactor-suite.js';
 import { defineStreamSuite } from './stream-suite.js';
+import { defineWebSocketSuite } from './websocket-suite.js';
 
 export type { LoopFactory } from './helpers.js';
 
@@ -40,5 +41,6 @@ export function runConformance(name: string, createLoop: LoopFactory, capabiliti
     defineHttpSuite(createLoop, capabilities);
     defineIoSuite(createLoop, capabilities);
     defineHttpLifetimeSuite(createLoop, capabilities);
+    defineWebSocketSuite(createLoop, capabilities);
   });
 }
