@@ -14,7 +14,7 @@
 // incremental file come back to reports/mutation/<target>/. Work in progress in the tree (yours or,
 // in a shared tree, anyone's) then neither breaks the run nor counts in the score.
 import { execFileSync, execSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +23,16 @@ import { pathToFileURL } from 'node:url';
 const require = createRequire(import.meta.url);
 const core = dirname(require.resolve('@stryker-mutator/core/package.json'));
 const { Stryker } = await import(pathToFileURL(join(core, 'dist/src/stryker.js')).href);
+
+/** The workspace's package directories (pnpm-workspace.yaml: `dir` and `dir/*` entries). */
+function workspaceDirs(tree) {
+  const dirs = [];
+  for (const [, pattern] of readFileSync(join(tree, 'pnpm-workspace.yaml'), 'utf8').matchAll(/^\s*-\s*['"]?([^'"\s]+)/gm)) {
+    if (!pattern.endsWith('/*')) dirs.push(pattern);
+    else for (const entry of readdirSync(join(tree, pattern.slice(0, -2)))) dirs.push(`${pattern.slice(0, -2)}/${entry}`);
+  }
+  return dirs;
+}
 
 const options = { configFile: 'stryker.config.mjs' };
 let head = false;
@@ -54,12 +64,12 @@ if (!head) {
     for (const entry of readdirSync(join(tree, 'node_modules'))) {
       if (!entry.startsWith('.vite')) symlinkSync(join(tree, 'node_modules', entry), join(copy, 'node_modules', entry));
     }
-    // A package's node_modules holds relative links (to the root's .pnpm and to sibling packages):
-    // copied as links, they point into the copy.
-    for (const dir of readdirSync(join(tree, 'packages'))) {
-      const modules = join(tree, 'packages', dir, 'node_modules');
-      if (existsSync(modules) && existsSync(join(copy, 'packages', dir))) {
-        cpSync(modules, join(copy, 'packages', dir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+    // A workspace package's node_modules holds relative links (to the root's .pnpm and to sibling
+    // packages): copied as links, they point into the copy.
+    for (const dir of workspaceDirs(tree)) {
+      const modules = join(tree, dir, 'node_modules');
+      if (existsSync(modules) && existsSync(join(copy, dir))) {
+        cpSync(modules, join(copy, dir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
       }
     }
     execSync('npx tsc -b', { cwd: copy, stdio: 'inherit' });
