@@ -1,0 +1,330 @@
+// Group, Pool, map/imap, joinall and killall.
+import { GreenletExit } from '@loop/greenlet';
+import { expect, it } from 'vitest';
+import { Event, Group, HubError, Pool, Timeout, joinall, killall, sleep, spawn, type Greenlet } from '../src/index.js';
+import { describeHub, thrownBy } from './helpers.js';
+
+describeHub('Group', (t) => {
+  it('holds its members until they finish, and join() waits until it is empty', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      const log: string[] = [];
+      for (const ms of [5, 1]) {
+        group.spawn(function* () {
+          yield* sleep(ms);
+          log.push(`${ms} done`);
+        });
+      }
+      const sizeBefore = group.length;
+      const empty = yield* group.join();
+      return [sizeBefore, log, empty, group.length];
+    });
+    expect(value).toEqual([2, ['1 done', '5 done'], true, 0]);
+  });
+
+  it('kills every member, which run their finally blocks before kill() returns', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      const log: string[] = [];
+      for (const name of ['a', 'b']) {
+        group.spawn(function* () {
+          try {
+            yield* sleep(60_000);
+          } finally {
+            yield* sleep(1);
+            log.push(`${name} cleaned up`);
+          }
+        });
+      }
+      yield* sleep(0);
+      yield* group.kill();
+      log.push('kill returned');
+      return [log, group.length];
+    });
+    expect(value).toEqual([['a cleaned up', 'b cleaned up', 'kill returned'], 0]);
+  });
+
+  it('kills its members before their owner finishes tearing down', async () => {
+    const { value } = await t.run(function* () {
+      const log: string[] = [];
+      const owner = spawn(function* () {
+        const group = new Group();
+        try {
+          for (const name of ['child 1', 'child 2']) {
+            group.spawn(function* () {
+              try {
+                yield* new Event().wait();
+              } finally {
+                log.push(`${name} finally`);
+              }
+            });
+          }
+          yield* sleep(60_000);
+        } finally {
+          yield* group.kill();
+          log.push('owner torn down');
+        }
+      });
+      yield* sleep(0);
+      yield* owner.kill();
+      log.push('owner dead');
+      return log;
+    });
+    expect(value).toEqual(['child 1 finally', 'child 2 finally', 'owner torn down', 'owner dead']);
+  });
+
+  it('raises the first failure from join({ raiseError }) once empty', async () => {
+    const boom = new Error('boom');
+    const { value } = await t.run(
+      function* () {
+        const group = new Group();
+        group.spawn(function* () {
+          yield* sleep(1);
+          throw boom;
+        });
+        group.spawn(function* () {
+          yield* sleep(2);
+        });
+        try {
+          yield* group.join({ raiseError: true });
+        } catch (error) {
+          return [error === boom, group.length];
+        }
+        return [];
+      },
+      { expectReports: true },
+    );
+    expect(value).toEqual([true, 0]);
+  });
+
+  it('maps in item order, and streams results with imap (item order) and imapUnordered (completion order)', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      const slowFirst = function* (ms: number) {
+        yield* sleep(ms);
+        return ms;
+      };
+      const mapped = yield* group.map(slowFirst, [6, 1, 3]);
+      const ordered: number[] = [];
+      const inOrder = group.imap(slowFirst, [6, 1, 3]);
+      for (let r = yield* inOrder.next(); r.done !== true; r = yield* inOrder.next()) ordered.push(r.value);
+      const unordered: number[] = [];
+      const asDone = group.imapUnordered(slowFirst, [6, 1, 3]);
+      for (let r = yield* asDone.next(); r.done !== true; r = yield* asDone.next()) unordered.push(r.value);
+      return [mapped, ordered, unordered];
+    });
+    expect(value).toEqual([
+      [6, 1, 3],
+      [6, 1, 3],
+      [1, 3, 6],
+    ]);
+  });
+
+  it('raises from map the exception of the first item whose greenlet failed', async () => {
+    const bad = new Error('item 2');
+    const { value } = await t.run(
+      function* () {
+        const group = new Group();
+        try {
+          yield* group.map(
+            function* (n: number) {
+              yield* sleep(n);
+              if (n === 2) throw bad;
+              return n;
+            },
+            [1, 2, 3],
+          );
+        } catch (error) {
+          yield* group.join();
+          return error === bad;
+        }
+        return false;
+      },
+      { expectReports: true },
+    );
+    expect(value).toBe(true);
+  });
+
+  it('spawns from main code on the hub it was given, and refuses without one', async () => {
+    const context = t.open();
+    const group = new Group(context.hub);
+    const member = group.spawn(function* () {
+      return 'ran';
+    });
+    expect((thrownBy(() => new Group().spawn(function* () {})) as HubError).code).toBe('ERR_HUB_NO_CURRENT_HUB');
+    await context.loop.run();
+    expect([member.value, group.length]).toEqual(['ran', 0]);
+    context.finish();
+  });
+});
+
+describeHub('Pool', (t) => {
+  it('runs at most size members at once; spawn waits for room in arrival order', async () => {
+    const { value } = await t.run(function* () {
+      const pool = new Pool(2);
+      const log: string[] = [];
+      let running = 0;
+      let most = 0;
+      const job = function* (name: string) {
+        running++;
+        most = Math.max(most, running);
+        log.push(`${name} start`);
+        yield* sleep(2);
+        running--;
+      };
+      for (const name of ['a', 'b', 'c', 'd']) yield* pool.spawn(job, name);
+      const freeAfterSpawns = pool.freeCount();
+      yield* pool.join();
+      log.push(`free ${freeAfterSpawns}`);
+      return [log, most, pool.freeCount()];
+    });
+    expect(value).toEqual([['a start', 'b start', 'c start', 'd start', 'free 0'], 2, 2]);
+  });
+
+  it('waits for a free place with waitAvailable, and trySpawn never waits', async () => {
+    const { value } = await t.run(function* () {
+      const pool = new Pool(1);
+      const first = pool.trySpawn(function* () {
+        yield* sleep(2);
+      });
+      const second = pool.trySpawn(function* () {});
+      const full = pool.full();
+      const free = yield* pool.waitAvailable();
+      return [first !== undefined, second, full, free];
+    });
+    expect(value).toEqual([true, undefined, true, 1]);
+  });
+
+  it('takes no place for a spawn killed while it waited for one', async () => {
+    const { value } = await t.run(function* () {
+      const pool = new Pool(1);
+      yield* pool.spawn(function* () {
+        yield* sleep(2);
+      });
+      const blocked = spawn(function* () {
+        yield* pool.spawn(function* () {});
+      });
+      yield* sleep(0);
+      yield* blocked.kill();
+      yield* pool.join();
+      return [pool.freeCount(), pool.length];
+    });
+    expect(value).toEqual([1, 0]);
+  });
+
+  it('maps with at most size members at once', async () => {
+    const { value } = await t.run(function* () {
+      const pool = new Pool(2);
+      let running = 0;
+      let most = 0;
+      const results = yield* pool.map(
+        function* (n: number) {
+          running++;
+          most = Math.max(most, running);
+          yield* sleep(1);
+          running--;
+          return n * n;
+        },
+        [1, 2, 3, 4, 5],
+      );
+      return [results, most];
+    });
+    expect(value).toEqual([[1, 4, 9, 16, 25], 2]);
+  });
+
+  it('kills the members and the imap feeder with kill()', async () => {
+    const { value } = await t.run(function* () {
+      const pool = new Pool(1);
+      const results = pool.imap(function* (n: number) {
+        yield* sleep(60_000);
+        return n;
+      }, [1, 2, 3]);
+      yield* sleep(0);
+      yield* pool.kill();
+      const first = yield* results.next(); // the member was killed: its GreenletExit is its value
+      return [first.value instanceof GreenletExit, pool.length];
+    });
+    expect(value).toEqual([true, 0]);
+  });
+});
+
+describeHub('joinall and killall', (t) => {
+  it('joins all, or count of them, or those done by the timeout, in the order they finished', async () => {
+    const { value } = await t.run(function* () {
+      const sleeper = function* (ms: number) {
+        yield* sleep(ms);
+        return ms;
+      };
+      const greenlets = [spawn(sleeper, 6), spawn(sleeper, 1), spawn(sleeper, 3)];
+      const firstTwo = (yield* joinall(greenlets, { count: 2 })).map((g) => g.value);
+      const all = (yield* joinall(greenlets)).map((g) => g.value);
+      const never = spawn(sleeper, 60_000);
+      const timedOut = yield* joinall([never], { timeout: 1 });
+      yield* never.kill();
+      return [firstTwo, all, timedOut.length];
+    });
+    expect(value).toEqual([[1, 3], [1, 3, 6], 0]);
+  });
+
+  it('raises the first failure at once with raiseError', async () => {
+    const boom = new Error('boom');
+    const { value } = await t.run(
+      function* () {
+        const slow = spawn(function* () {
+          yield* sleep(60_000);
+        });
+        const failing = spawn(function* () {
+          yield* sleep(1);
+          throw boom;
+        });
+        try {
+          yield* joinall([slow, failing], { raiseError: true });
+        } catch (error) {
+          yield* slow.kill();
+          return error === boom;
+        }
+        return false;
+      },
+      { expectReports: true },
+    );
+    expect(value).toBe(true);
+  });
+
+  it('kills them all and waits, raising a Timeout if some outlive the timeout', async () => {
+    const { value } = await t.run(function* () {
+      const log: string[] = [];
+      const victims: Greenlet[] = [1, 2, 3].map((n) =>
+        spawn(function* () {
+          try {
+            yield* sleep(60_000);
+          } finally {
+            log.push(`${n} finally`);
+          }
+        }),
+      );
+      yield* sleep(0);
+      yield* killall(victims);
+      log.push('killall returned');
+      const stubborn = spawn(function* () {
+        for (;;) {
+          try {
+            yield* sleep(60_000);
+          } catch {
+            log.push('refuses to die');
+            break;
+          }
+        }
+        yield* sleep(20);
+      });
+      yield* sleep(0);
+      try {
+        yield* killall([stubborn], undefined, { timeout: 1 });
+      } catch (error) {
+        log.push(error instanceof Timeout ? 'timeout' : 'other');
+      }
+      yield* stubborn.join();
+      return log;
+    });
+    expect(value).toEqual(['1 finally', '2 finally', '3 finally', 'killall returned', 'refuses to die', 'timeout']);
+  });
+});
