@@ -1,6 +1,11 @@
 import type { HttpRequest, HttpRequestEvents, HttpRequestSnapshot, SocketAddress } from '@loop/core';
 import { forEachRawHeader, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired } from '@loop/core/kit';
-import type { UwsExchange } from './http-response.js';
+/** What a request needs from its exchange (an HTTP exchange, or a WebSocket upgrade). */
+export interface RequestOwner {
+  pauseBody(): void;
+  resumeBody(): void;
+  remoteAddress(): SocketAddress | undefined;
+}
 
 const NO_EVENTS: HttpRequestEvents = Object.freeze({});
 
@@ -22,7 +27,7 @@ export class UwsHttpRequest implements HttpRequest {
   private remote: SocketAddress | undefined | null = null;
 
   constructor(
-    private readonly exchange: UwsExchange,
+    private readonly exchange: RequestOwner,
     private readonly methodValue: string,
     private readonly urlValue: string,
     private raw: string[],

@@ -6,6 +6,7 @@ import { HEAD_OK_WITH_BODY, HeadScanner } from './head-check.js';
 import { UwsExchange } from './http-response.js';
 import { checkListenOptions, listenUws } from './listen.js';
 import { uws, type UwsModule } from './native.js';
+import { UwsWebSocketSide } from './websocket.js';
 import type { UwsLoop } from './uws-loop.js';
 
 /** The app as the binary has it: its typings lack `close()` (closes the listen socket and every connection). */
@@ -44,6 +45,8 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
   private busy = 0;
   private readonly scanner = new HeadScanner();
   private readonly streaming = new Set<UwsExchange>();
+  /** The WebSocket side, when served with `websocket`. */
+  websocket: UwsWebSocketSide | undefined;
 
   private constructor(
     override readonly loop: UwsLoop,
@@ -62,6 +65,8 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
     const native = uws();
     const app = native.App() as UwsApp;
     const server = new UwsHttpServer(loop, native, app, limits, handler);
+    // The ws route first: uWS hands it upgrade requests and passes the others on to `any`.
+    if (options.websocket !== undefined) server.websocket = new UwsWebSocketSide(server, app, options.websocket);
     app.any('/*', server.onRequest);
     listenUws(native, app, listen, (error, listening) => {
       if (error !== undefined || listening === undefined) {
@@ -111,6 +116,21 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
     // uWS aborts the process when a response left unanswered here has no onAborted.
     if (!exchange.answered) res.onAborted(exchange.onAborted);
   };
+
+  /** Check a head with the server's scanner (see {@link HeadScanner.scan}). */
+  checkHead(req: UwsRequest): number {
+    return this.scanner.scan(req, this.limits);
+  }
+
+  /** What the last {@link checkHead} read: the url and the header lines (borrowed). */
+  scanned(): HeadScanner {
+    return this.scanner;
+  }
+
+  /** Refuse a request (see {@link HeadRefusal}). */
+  refuse(res: UwsResponse, status: number): void {
+    this.refuseHead(res, status);
+  }
 
   private runQueued(exchange: UwsExchange): void {
     exchange.queued--;
@@ -172,6 +192,7 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
     // the app's remaining connections are closed once no exchange is in flight; meanwhile every
     // response says `Connection: close`.
     this.closing = true;
+    this.websocket?.closeAll();
     if (this.listenSocket !== undefined) {
       this.native.us_listen_socket_close(this.listenSocket);
       this.listenSocket = undefined;
