@@ -145,6 +145,44 @@ describe('virtual time', () => {
     loop.close();
   });
 
+  it('does not jump to a timer stopped from outside the loop while it waited', async () => {
+    const loop = createLoop();
+    const checks: number[] = [];
+    const hold = loop.check(() => checks.push(loop.now())).start();
+    const stopped = loop.timer(() => undefined).start(5_000);
+    loop.callSoon(() => {
+      // This microtask runs once the loop is back in its poll, about to jump to the 5 s timer.
+      void Promise.resolve().then(() => {
+        stopped.stop();
+        setTimeout(() => loop.callSoon(() => hold.close()), 5);
+      });
+    });
+    await loop.run();
+    expect(loop.now()).toBe(0);
+    expect(new Set(checks)).toEqual(new Set([0]));
+    loop.close();
+  });
+
+  it('does not jump to the old due time of a timer pushed back from outside the loop', async () => {
+    const loop = createLoop();
+    const checks: number[] = [];
+    const hold = loop.check(() => checks.push(loop.now())).start();
+    const pushed = loop.timer(() => undefined).start(5_000);
+    let firedAt = -1;
+    loop
+      .timer(() => {
+        firedAt = loop.now();
+        pushed.close();
+        hold.close();
+      })
+      .start(7_000);
+    loop.callSoon(() => void Promise.resolve().then(() => pushed.start(60_000)));
+    await loop.run();
+    expect(firedAt).toBe(7_000);
+    expect(checks).toEqual([0, 7_000]);
+    loop.close();
+  });
+
   it('waits without spinning when nothing is due, and callSoon from outside wakes it', async () => {
     const loop = createLoop();
     let iterations = 0;

@@ -13,7 +13,7 @@ import {
   type TcpServer,
   type TcpStream,
 } from '@loop/core';
-import { LoopBase, resolveConnectOptions, resolveListenOptions } from '@loop/core/kit';
+import { LoopBase, resolveConnectOptions, resolveListenOptions, type KitTimer } from '@loop/core/kit';
 import { capabilities, name } from './capabilities.js';
 import { checkNumber } from './check-number.js';
 import { Network, resolveLink, socketError, type LinkOptions, type LinkTarget, type NetworkHost } from './network.js';
@@ -146,6 +146,23 @@ export class VirtualLoopImpl extends LoopBase implements VirtualLoop, NetworkHos
     if (this.outside !== undefined) clearImmediate(this.outside);
     this.outside = undefined;
     this.network.clear();
+  }
+
+  /**
+   * A timer (re)started or stopped while the poll waits, by code outside the loop's callbacks (a
+   * microtask, a Node callback), may leave the poller's deadline stale: the kit wakes the poll
+   * only for a new earliest timer, which is enough for a host timer that fires for nothing, but
+   * a virtual clock would jump to the stale deadline. A tick without a jump makes the kit work
+   * the deadline out again. (Inside a tick, the kit does that after the I/O callbacks anyway.)
+   */
+  override timerStarted(timer: KitTimer, timeout: number): void {
+    super.timerStarted(timer, timeout);
+    if (this.isPolling() && !this.poller.isTicking()) this.poller.wake();
+  }
+
+  override timerStopped(timer: KitTimer): void {
+    super.timerStopped(timer);
+    if (this.isPolling() && !this.poller.isTicking()) this.poller.wake();
   }
 
   // ---- PollerHost and NetworkHost ----

@@ -74,6 +74,11 @@ export class VirtualPoller implements Poller {
     this.arm();
   }
 
+  /** `true` while a tick runs (the kit's pollTick included). */
+  isTicking(): boolean {
+    return this.ticking;
+  }
+
   release(): void {
     this.clearHostTimer();
     if (this.immediate !== undefined) {
