@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
  * @property {string[]} [mutate] - globs of the files to mutate (default: packages/<target>/src, no tests)
  * @property {string[]} [tests] - globs of the test files that may kill them (default: the package's own)
  * @property {string[]} [exclude] - globs of test files among those that cannot see a mutant
+ * @property {string[]} [instrumented] - names of tests that measure the code itself, which
+ *   instrumentation changes: they are left out of mutation runs (stryker.vitest.setup.mjs)
  * @property {string} [tsconfig] - the project the TypeScript checker compiles (default: the package's)
  * @property {number} goal - the mutation score to keep; below it the run fails
  */
@@ -29,6 +31,8 @@ const TARGETS = {
     mutate: ['packages/core/src/kit/**/*.ts'],
     tests: ['packages/core/src/kit/**/*.test.ts', 'packages/backend-libuv/test/**/*.test.ts'],
     exclude: ['packages/backend-libuv/test/default-error-handler.test.ts'],
+    // Stryker's coverage counters allocate on every call of the code they instrument.
+    instrumented: ['starts and stops timers without allocating (per-request timeouts start and stop one per request)'],
     tsconfig: 'packages/core/tsconfig.json',
     goal: 85,
   },
@@ -56,6 +60,8 @@ const reports = `reports/mutation/${name}`;
 export const testFiles = target.tests ?? [`packages/${name}/src/**/*.test.ts`, `packages/${name}/test/**/*.test.ts`];
 /** Test files among {@link testFiles} that cannot see a mutant. */
 export const excludedTestFiles = target.exclude ?? [];
+/** Names of tests left out of mutation runs because instrumentation changes what they measure. */
+export const instrumentedOut = target.instrumented ?? [];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

@@ -40,4 +40,5 @@ const config = mergeConfig(base, defineConfig({ resolve: { alias: sourceAliases(
 // Only the run's own test files (mergeConfig would append them to the base list).
 config.test.include = testFiles;
 config.test.exclude = [...(config.test.exclude ?? ['**/node_modules/**']), ...excludedTestFiles];
+config.test.setupFiles = [fileURLToPath(new URL('./stryker.vitest.setup.mjs', import.meta.url))];
 export default config;
