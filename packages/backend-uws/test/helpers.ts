@@ -1,0 +1,63 @@
+import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { EventLoop, HttpHandler, HttpServer, HttpServerOptions } from '@loop/core';
+import { createLoop } from '../src/index.js';
+
+/** Open fds of this process (Linux). */
+export function openFdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** What a raw exchange got back: the bytes, and whether the server closed within the wait. */
+export interface RawResult {
+  readonly text: string;
+  readonly closedByServer: boolean;
+  readonly ms: number;
+}
+
+/** Send `payload` on a fresh plain socket and collect until the server closes it (or `waitMs` passes). */
+export function exchange(port: number, payload: string | Buffer, waitMs = 3_000): Promise<RawResult> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      socket.destroy();
+    }, waitMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined); // a refused request may be reset while we still write
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closedByServer: !timedOut, ms: Date.now() - started });
+    });
+    socket.on('connect', () => socket.write(payload));
+  });
+}
+
+/** The status codes of the responses in `text`, in order. */
+export function statuses(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+}
+
+/** Serve `handler` on a fresh uWS loop around `fn`, then close everything and check fds. */
+export async function withServer(
+  options: HttpServerOptions,
+  handler: HttpHandler,
+  fn: (server: HttpServer, loop: EventLoop, errors: unknown[]) => Promise<void>,
+): Promise<void> {
+  const fdsBefore = openFdCount();
+  const errors: unknown[] = [];
+  const loop = createLoop({ onError: (error) => errors.push(error) });
+  const server = await loop.serveHttp({ port: 0, ...options }, handler);
+  const running = loop.run();
+  try {
+    await fn(server, loop, errors);
+  } finally {
+    server.close();
+    await running;
+    loop.close();
+  }
+  if (openFdCount() !== fdsBefore) throw new Error(`fds leaked: ${fdsBefore} before, ${openFdCount()} after`);
+}
