@@ -190,6 +190,7 @@ async function main() {
 
   const samples = [];
   const failures = new Map();
+  const nameWidth = Math.max(...servers.map((server) => server.name.length));
   for (let round = 1; round <= options.runs; round++) {
     const shift = (round - 1) % servers.length;
     const order = [...servers.slice(shift), ...servers.slice(0, shift)].filter((server) => !failures.has(server.name));
@@ -199,7 +200,7 @@ async function main() {
         samples.push(sample);
         const errors = sample.errors > 0 ? `  ERRORS: ${JSON.stringify(sample.socketErrors)}, non-2xx ${sample.non2xx}` : '';
         log(
-          `round ${round}/${options.runs}  ${server.name.padEnd(12)} ${Math.round(sample.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s` +
+          `round ${round}/${options.runs}  ${server.name.padEnd(nameWidth)} ${Math.round(sample.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s` +
             `  p99 ${sample.p99Ms.toFixed(2)} ms  ${sample.cpuUsPerRequest.toFixed(2)} us CPU/req  CPU ${pct(sample.cpuShare)}  wrk ${pct(sample.wrkShare)}` +
             `  other ${pct(sample.otherShare)}/${pct(sample.wrkOtherShare)}${sample.otherShare + sample.wrkOtherShare > DISTURBED ? '  (disturbed)' : ''}${errors}`,
         );
