@@ -1,0 +1,95 @@
+import { STATUS_CODES } from 'node:http';
+import { EventLoopError, type HttpHeaderValue } from '@loop/core';
+
+/** `HTTP/1.1 <code> <reason>\r\n` for every code, built once. */
+const STATUS_LINES: string[] = [];
+
+/** The status line of `code` (100-999). */
+export function statusLine(code: number): string {
+  let line = STATUS_LINES[code];
+  if (line === undefined) {
+    line = `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Unknown'}\r\n`;
+    STATUS_LINES[code] = line;
+  }
+  return line;
+}
+
+/** Throws `ERR_INVALID_ARG` unless `code` is an integer status in [100, 999]. */
+export function checkStatus(code: unknown): number {
+  if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 999) {
+    throw new EventLoopError('ERR_INVALID_ARG', `status must be an integer in [100, 999], got ${String(code)}`);
+  }
+  return code;
+}
+
+/** Whether a response with `status` carries a body (none for 1xx, 204 and 304; RFC 9110 §6.4.1). */
+export function statusHasBody(status: number): boolean {
+  return status >= 200 && status !== 204 && status !== 304;
+}
+
+// RFC 9110 §5.1 token characters, and what a field value may hold (Node's checks: no CR, LF, NUL or
+// other control characters, so a value can never end the line or inject another header).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * `name: value\r\n` for one header (one line per element of an array), checked.
+ * @throws EventLoopError `ERR_INVALID_ARG` for a name that is not a token or a value with CR, LF,
+ * NUL or another control character
+ */
+export function headerLines(name: string, value: HttpHeaderValue): string {
+  if (typeof name !== 'string' || !TOKEN.test(name)) throw new EventLoopError('ERR_INVALID_ARG', `invalid header name ${JSON.stringify(name)}`);
+  if (typeof value === 'number') return `${name}: ${value}\r\n`;
+  if (typeof value === 'string') {
+    if (BAD_VALUE.test(value)) throw new EventLoopError('ERR_INVALID_ARG', `invalid character in the value of header '${name}'`);
+    return `${name}: ${value}\r\n`;
+  }
+  if (Array.isArray(value)) {
+    let lines = '';
+    for (const item of value as readonly unknown[]) {
+      if (typeof item !== 'string' || BAD_VALUE.test(item)) throw new EventLoopError('ERR_INVALID_ARG', `invalid value in header '${name}'`);
+      lines += `${name}: ${item}\r\n`;
+    }
+    return lines;
+  }
+  throw new EventLoopError('ERR_INVALID_ARG', `header '${name}' must be a string, a number or an array of strings, got ${typeof value}`);
+}
+
+/** Which headers of a response the server would otherwise add itself. */
+export const HAS_LENGTH = 1;
+export const HAS_CONNECTION = 2;
+export const HAS_DATE = 4;
+export const HAS_ENCODING = 8;
+/** A `Connection: close` among them. */
+export const SAYS_CLOSE = 16;
+
+/**
+ * The flags of {@link HAS_LENGTH} & co. for header `name` (any case) with `value`. Cheap for the
+ * common names: the length and the first letter rule most out without a comparison.
+ */
+export function headerFlags(name: string, value: HttpHeaderValue): number {
+  const length = name.length;
+  if (length === 14 && name.toLowerCase() === 'content-length') return HAS_LENGTH;
+  if (length === 10 && name.toLowerCase() === 'connection') return typeof value === 'string' && /\bclose\b/i.test(value) ? HAS_CONNECTION | SAYS_CLOSE : HAS_CONNECTION;
+  if (length === 4 && name.toLowerCase() === 'date') return HAS_DATE;
+  if (length === 17 && name.toLowerCase() === 'transfer-encoding') return HAS_ENCODING;
+  return 0;
+}
+
+/**
+ * The `Date` line, formatted once per second (RFC 9110 §6.6.1: the server's best approximation of
+ * the time the message was generated; a second is the field's resolution).
+ */
+export class DateLine {
+  private line = '';
+  private expires = 0;
+
+  /** The `Date: ...\r\n` line for wall-clock time now (`Date.now()` only once the cached second is over). */
+  get(monotonicNow: number): string {
+    if (monotonicNow < this.expires) return this.line;
+    const wall = Date.now();
+    this.line = `Date: ${new Date(wall).toUTCString()}\r\n`;
+    this.expires = monotonicNow + (1000 - (wall % 1000));
+    return this.line;
+  }
+}
