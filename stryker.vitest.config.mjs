@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig } from 'vitest/config';
-import { excludedTestFiles, testFiles } from './stryker.config.mjs';
+import { testFiles } from './stryker.config.mjs';
 import base from './vitest.config.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -39,6 +39,5 @@ function sourceAliases() {
 const config = mergeConfig(base, defineConfig({ resolve: { alias: sourceAliases() } }));
 // Only the run's own test files (mergeConfig would append them to the base list).
 config.test.include = testFiles;
-config.test.exclude = [...(config.test.exclude ?? ['**/node_modules/**']), ...excludedTestFiles];
 config.test.setupFiles = [fileURLToPath(new URL('./stryker.vitest.setup.mjs', import.meta.url))];
 export default config;
