@@ -220,6 +220,28 @@ describe('virtual network', () => {
     loop.close();
   });
 
+  it('gives up with ETIMEDOUT when the sixth retransmitted SYN is dropped too', async () => {
+    const loop = createLoop();
+    const server = await loop.listen({ port: 7000, backlog: 1 }, (stream) => stream.on({ data: () => undefined, end: () => stream.end() }));
+    // Eight SYNs at once on a queue of one: the dropped ones are sent again together, so one
+    // more gets through per retransmission (after 1, 2, 4, 8, 16 and 32 s), and the last fails.
+    const outcomes: string[] = [];
+    loop.callSoon(() => {
+      for (let i = 0; i < 8; i++) {
+        loop.connect({ port: 7000 }, (error, stream) => {
+          outcomes.push(error ? `${(error as SocketError).errno} at ${loop.now()}` : `connected at ${loop.now()}`);
+          stream?.on({ data: () => undefined });
+          stream?.end();
+          if (outcomes.length === 8) server.close();
+        });
+      }
+    });
+    await loop.run();
+    // The last two settle at the same instant, in an order the seed picks.
+    expect(outcomes.sort()).toEqual(['ETIMEDOUT at 63000', 'connected at 0', 'connected at 1000', 'connected at 15000', 'connected at 3000', 'connected at 31000', 'connected at 63000', 'connected at 7000']);
+    loop.close();
+  });
+
   it('lends each chunk for the data callback only: its bytes are zeroed afterwards', async () => {
     const loop = createLoop();
     let kept: Uint8Array | undefined;
