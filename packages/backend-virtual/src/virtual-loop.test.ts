@@ -32,6 +32,19 @@ describe('virtual time', () => {
     loop.close();
   });
 
+  it('reaches a due time that now + (due - now) rounds short of, and fires the timer exactly there', async () => {
+    const loop = createLoop();
+    const due = 2.6516791782295273;
+    const now = 0.2956991302594425;
+    expect(now + (due - now)).toBeLessThan(due); // the poll's deadline would fall one step short
+    let firedAt = -1;
+    loop.timer(() => (firedAt = loop.now())).start(due);
+    loop.advance(now);
+    await loop.run();
+    expect(firedAt).toBe(due);
+    loop.close();
+  });
+
   it('starts now() at the epoch and counts due times from it', async () => {
     const loop = createLoop({ epoch: 1_700_000_000_000 });
     expect(loop.now()).toBe(1_700_000_000_000);
