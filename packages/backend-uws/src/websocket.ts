@@ -441,14 +441,26 @@ class UwsWebSocket implements WebSocket<unknown> {
     this.event(this.emitClose, undefined, false);
   }
 
+  // Each emit calls its callback in a try block of its own: no closure is made per event.
+
   emitOpen(): void {
     const open = this.behavior.open;
-    if (open !== undefined) this.guard(() => open(this));
+    if (open === undefined) return;
+    try {
+      open(this);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   emitMessage(kind: number, data: Uint8Array): void {
     const message = this.behavior.message;
-    if (message !== undefined) this.guard(() => message(this, data, kind === BINARY));
+    if (message === undefined) return;
+    try {
+      message(this, data, kind === BINARY);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   emitText(data: Uint8Array): void {
@@ -459,21 +471,36 @@ class UwsWebSocket implements WebSocket<unknown> {
     this.emitMessage(BINARY, data);
   }
 
+  /** Called as `(PING, data)` when run at once, or `(data)` when queued. */
   emitPing(kindOrData: number | Uint8Array, data?: Uint8Array): void {
     const ping = this.behavior.ping;
-    const bytes = (data ?? kindOrData) as Uint8Array;
-    if (ping !== undefined) this.guard(() => ping(this, bytes));
+    if (ping === undefined) return;
+    try {
+      ping(this, (data ?? kindOrData) as Uint8Array);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
+  /** Called as `(PONG, data)` when run at once, or `(data)` when queued. */
   emitPong(kindOrData: number | Uint8Array, data?: Uint8Array): void {
     const pong = this.behavior.pong;
-    const bytes = (data ?? kindOrData) as Uint8Array;
-    if (pong !== undefined) this.guard(() => pong(this, bytes));
+    if (pong === undefined) return;
+    try {
+      pong(this, (data ?? kindOrData) as Uint8Array);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   emitDrain(): void {
     const drain = this.behavior.drain;
-    if (drain !== undefined) this.guard(() => drain(this));
+    if (drain === undefined) return;
+    try {
+      drain(this);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   private emitClose(): void {
@@ -487,12 +514,8 @@ class UwsWebSocket implements WebSocket<unknown> {
   }
 
   /** A callback threw: report it and close this socket with 1011 (internal error). */
-  private guard(run: () => void): void {
-    try {
-      run();
-    } catch (error) {
-      this.loop.report(error, 'poll');
-      this.close(1011, 'internal error');
-    }
+  private failed(error: unknown): void {
+    this.loop.report(error, 'poll');
+    this.close(1011, 'internal error');
   }
 }
