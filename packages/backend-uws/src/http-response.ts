@@ -100,6 +100,12 @@ export class UwsExchange implements HttpResponse {
   private pending: unknown[] | undefined;
   private writableArmed = false;
   private waitingDrain = false;
+  /** A streamed response with a declared Content-Length: its total, else -1 (chunked). */
+  private fixedTotal = -1;
+  /** Body bytes uWS took so far in the fixed-length path. */
+  private written = 0;
+  /** Bytes of the fixed-length path that uWS could not take yet (a copy, sent from onWritable). */
+  private backlog: Buffer | undefined;
   // Arguments of the operation run inside res.cork(): stored, so no closure is made per call.
   private opChunk: Uint8Array | string | undefined;
   private opHeaders: HttpHeaders | undefined;
@@ -212,9 +218,14 @@ export class UwsExchange implements HttpResponse {
 
   // ---- the exchange's life, driven by the server and by uWS ----
 
-  /** The response was answered, or the client left: the server stops waiting for it. */
+  /**
+   * Whether uWS counts the response as answered (or gone), so that it needs no `onAborted`: a
+   * fixed-length body still short of its length is not, even after `end()`.
+   */
   get answered(): boolean {
-    return (this.state & (FINISHED | ABORTED)) !== 0;
+    if (this.state & ABORTED) return true;
+    if (!(this.state & FINISHED)) return false;
+    return this.fixedTotal < 0 || this.written === this.fixedTotal;
   }
 
   /** uWS's `onAborted`: made once, only for responses not answered within uWS's request callback. */
@@ -328,10 +339,12 @@ export class UwsExchange implements HttpResponse {
   private doWrite(chunk: Uint8Array | string): boolean {
     const res = this.res as UwsResponse;
     if (!(this.state & HEADERS_SENT)) {
+      if (!this.isHead) this.fixedTotal = this.declaredLength();
       this.sendHead(res, true);
       this.server.streamingStarted(this);
     }
     if (this.isHead) return true;
+    if (this.fixedTotal >= 0) return this.writeFixed(res, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     this.loop.nativeDepth++;
     let ok: boolean;
     try {
@@ -343,12 +356,85 @@ export class UwsExchange implements HttpResponse {
     return ok;
   }
 
+  /**
+   * The fixed-length path: uWS's `tryEnd(chunk, total)` sends raw body bytes under the declared
+   * Content-Length and takes only what the socket accepts now; the rest is copied into the
+   * backlog, which `onWritable` sends from uWS's write offset on, and `write()` says `false`.
+   */
+  private writeFixed(res: UwsResponse, bytes: Uint8Array): boolean {
+    if (bytes.length === 0) return this.backlog === undefined;
+    const queued = this.backlog?.length ?? 0;
+    if (this.written + queued + bytes.length > this.fixedTotal) {
+      throw new EventLoopError('ERR_INVALID_ARG', `the body would exceed the declared content-length of ${this.fixedTotal} bytes`);
+    }
+    if (this.backlog !== undefined) {
+      this.backlog = Buffer.concat([this.backlog, bytes]);
+      this.waitingDrain = true;
+      return false;
+    }
+    if (this.tryEnd(res, bytes)) return true;
+    this.armDrain(res);
+    return false;
+  }
+
+  /** One `tryEnd` of `bytes`: `true` when uWS took all of them, else the rest becomes the backlog. */
+  private tryEnd(res: UwsResponse, bytes: Uint8Array): boolean {
+    this.loop.nativeDepth++;
+    try {
+      const [ok] = res.tryEnd(bytes, this.fixedTotal);
+      if (ok) {
+        this.written += bytes.length;
+        this.backlog = undefined;
+        if (this.written === this.fixedTotal) this.countDone(); // uWS considers the response answered
+        return true;
+      }
+      const taken = res.getWriteOffset() - this.written;
+      this.written += taken;
+      this.backlog = Buffer.from(bytes.subarray(taken));
+      return false;
+    } finally {
+      this.loop.nativeDepth--;
+    }
+  }
+
+  /** The value of a `content-length` set with setHeader, or -1. */
+  private declaredLength(): number {
+    const list = this.headerList;
+    if (list === undefined) return -1;
+    for (let i = 0; i < list.length; i += 2) {
+      if (isContentLength(list[i] as string) && /^[0-9]+$/.test(list[i + 1] as string)) return Number(list[i + 1]);
+    }
+    return -1;
+  }
+
+  private closeShort(): void {
+    const res = this.res;
+    if (res === undefined) return;
+    this.res = undefined;
+    this.native(res, forceClose);
+  }
+
+  /** `end()` of a fixed-length response whose head is out. */
+  private endFixed(res: UwsResponse, chunk: Uint8Array | string | undefined): void {
+    if (chunk !== undefined) this.writeFixed(res, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    this.finish();
+    if (this.written + (this.backlog?.length ?? 0) < this.fixedTotal) {
+      // Fewer bytes than declared: the client could never tell the end, so the connection goes,
+      // in the next poll phase (closed inside uWS's cork, what was written would be lost).
+      this.queue(this.closeShort, undefined);
+    }
+  }
+
   private doEnd(chunk: Uint8Array | string | undefined): void {
     const res = this.res as UwsResponse;
     const started = (this.state & HEADERS_SENT) !== 0;
     // A chunked response's head is out: uWS would write its Connection header into the body, so
     // it is told nothing (a client's own `Connection: close` it knows about already).
     const close = started ? false : this.closeAfter();
+    if (started && this.fixedTotal >= 0) {
+      this.endFixed(res, chunk);
+      return;
+    }
     if (!started) this.sendHead(res, false);
     this.finish();
     this.loop.nativeDepth++;
@@ -445,11 +531,16 @@ export class UwsExchange implements HttpResponse {
     if (this.writableArmed) return;
     this.writableArmed = true;
     res.onWritable(() => {
-      if (this.waitingDrain) {
+      const backlog = this.backlog;
+      if (backlog !== undefined && this.res !== undefined) {
+        // Send the rest of the fixed-length body from where uWS stopped taking it.
+        if (!this.tryEnd(this.res, backlog)) return false;
+      }
+      if (this.waitingDrain && !(this.state & FINISHED)) {
         this.waitingDrain = false;
         this.queue(this.emitDrain, undefined);
       }
-      return true; // nothing written here: uWS drains its own buffer
+      return true; // chunked: nothing written here, uWS drains its own buffer
     });
   }
 

@@ -74,6 +74,82 @@ describe('uWS rules kept by the backend', () => {
     );
   });
 
+  it('streams a body with a declared content-length through tryEnd, with backpressure and drain', () => {
+    const total = 16 * 1024 * 1024;
+    let refusals = 0;
+    let drains = 0;
+    return withServer(
+      {},
+      (_request, response) => {
+        response.setHeader('content-length', total);
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        let left = total / chunk.length;
+        const pump = (): void => {
+          while (left > 0) {
+            left--;
+            if (!response.write(chunk)) {
+              refusals++;
+              return;
+            }
+          }
+          try {
+            response.write('one too many');
+          } catch (error) {
+            expect((error as { code: string }).code).toBe('ERR_INVALID_ARG');
+          }
+          response.end();
+        };
+        response.on({
+          drain: () => {
+            drains++;
+            pump();
+          },
+        });
+        pump();
+      },
+      async (server) => {
+        const result = await exchange(server.address.port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n', 20_000);
+        const head = result.text.slice(0, result.text.indexOf('\r\n\r\n'));
+        expect(head).toContain(`Content-Length: ${total}`);
+        expect(head).not.toContain('Transfer-Encoding');
+        expect(result.text.length - head.length - 4).toBe(total);
+        expect(refusals).toBeGreaterThan(0);
+        expect(drains).toBe(refusals);
+      },
+    );
+  });
+
+  it('keeps a fixed-length response ended with a backlog inside the handler alive until it is sent', () => {
+    const total = 8 * 1024 * 1024;
+    return withServer(
+      {},
+      (_request, response) => {
+        response.setHeader('content-length', total);
+        response.write(Buffer.alloc(total, 'y')); // more than the socket takes at once
+        response.end();
+      },
+      async (server) => {
+        const result = await exchange(server.address.port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n', 20_000);
+        expect(result.text.length - result.text.indexOf('\r\n\r\n') - 4).toBe(total);
+      },
+    );
+  });
+
+  it('closes the connection when a response ends short of its declared content-length', () =>
+    withServer(
+      {},
+      (_request, response) => {
+        response.setHeader('content-length', 10);
+        response.write('short');
+        response.end();
+      },
+      async (server) => {
+        const result = await exchange(server.address.port, 'GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+        expect(result.closedByServer).toBe(true);
+        expect(result.text.endsWith('\r\n\r\nshort')).toBe(true);
+      },
+    ));
+
   it('sends no body for HEAD, 204 and 304, keeping the connection framed', () =>
     withServer(
       {},
