@@ -90,8 +90,9 @@ export interface WebSocketUpgrade<UserData = unknown> {
  */
 export interface WebSocketBehavior<UserData = unknown> {
   /**
-   * Largest message accepted, in bytes; a bigger one closes the socket with 1009 (message too
-   * big). Default 16 KiB.
+   * Largest message accepted, in bytes; a bigger one closes the socket, and its `close` callback
+   * gets 1009 (message too big). The client gets a 1009 close frame, or, on a backend that drops
+   * the connection at once (uWS), none. Default 16 KiB.
    */
   readonly maxPayloadLength?: number;
   /**
