@@ -161,6 +161,7 @@ export class UwsExchange implements HttpResponse {
   write(chunk: Uint8Array | string): boolean {
     checkChunk(chunk);
     if (this.res === undefined || this.state & FINISHED) return false;
+    this.checkFixedRoom(byteLength(chunk)); // before cork(): nothing may throw inside uWS's call
     if (this.server.corked === this) return this.doWrite(chunk);
     this.opChunk = chunk;
     this.cork((this.corkedWrite ??= () => {
@@ -173,6 +174,7 @@ export class UwsExchange implements HttpResponse {
   end(chunk?: Uint8Array | string): void {
     if (chunk !== undefined) checkChunk(chunk);
     if (this.res === undefined || this.state & FINISHED) return;
+    if (this.state & HEADERS_SENT) this.checkFixedRoom(byteLength(chunk));
     if (this.server.corked === this) {
       this.doEnd(chunk);
       return;
@@ -361,12 +363,16 @@ export class UwsExchange implements HttpResponse {
    * Content-Length and takes only what the socket accepts now; the rest is copied into the
    * backlog, which `onWritable` sends from uWS's write offset on, and `write()` says `false`.
    */
+  /** Throw `ERR_INVALID_ARG` when `size` more bytes would go past a declared content-length. */
+  private checkFixedRoom(size: number): void {
+    const total = this.state & HEADERS_SENT ? this.fixedTotal : this.isHead ? -1 : this.declaredLength();
+    if (total >= 0 && this.written + (this.backlog?.length ?? 0) + size > total) {
+      throw new EventLoopError('ERR_INVALID_ARG', `the body would exceed the declared content-length of ${total} bytes`);
+    }
+  }
+
   private writeFixed(res: UwsResponse, bytes: Uint8Array): boolean {
     if (bytes.length === 0) return this.backlog === undefined;
-    const queued = this.backlog?.length ?? 0;
-    if (this.written + queued + bytes.length > this.fixedTotal) {
-      throw new EventLoopError('ERR_INVALID_ARG', `the body would exceed the declared content-length of ${this.fixedTotal} bytes`);
-    }
     if (this.backlog !== undefined) {
       this.backlog = Buffer.concat([this.backlog, bytes]);
       this.waitingDrain = true;
