@@ -9,6 +9,7 @@
 import { describe } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
 import type { LoopFactory } from './helpers.js';
+import { defineEdgeSuite } from './edge-suite.js';
 import { defineHttpLifetimeSuite } from './http-lifetime-suite.js';
 import { defineHttpSuite } from './http-suite.js';
 import { defineIoSuite } from './io-suite.js';
@@ -41,6 +42,7 @@ export function runConformance(name: string, createLoop: LoopFactory, capabiliti
     defineHttpSuite(createLoop, capabilities);
     defineIoSuite(createLoop, capabilities);
     defineHttpLifetimeSuite(createLoop, capabilities);
+    defineEdgeSuite(createLoop, capabilities);
     defineWebSocketSuite(createLoop, capabilities);
   });
 }
