@@ -6,8 +6,10 @@ import { Timeout } from './timeout.js';
 import { NOTHING, TIMED_OUT, currentGreenlet, suspendFor, type Blocking } from './waiting.js';
 
 /** What a greenlet runs: a generator function (it may block), or a plain function (it may not). */
-// `never[]` accepts functions of any parameters; Parameters<F> gives spawn its argument types.
-export type GreenletBody = (...args: never[]) => unknown;
+// `any[]`, not `never[]`: with `never[]` TypeScript fails to infer a generator function's
+// parameters for `...args: Parameters<F>` (plain functions infer either way).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type GreenletBody = (...args: any[]) => unknown;
 
 /** What a greenlet running `F` ends with: its generator's return value, or the function's result. */
 export type GreenletResult<F extends GreenletBody> =
@@ -32,15 +34,33 @@ export interface GetOptions {
   timeout?: number;
 }
 
-// States. A greenlet is NEW until start(), SCHEDULED until it first runs, RUNNING until it ends.
+// States (the low bits of #flags). A greenlet is NEW until start(), SCHEDULED until it first
+// runs, RUNNING until it ends.
 const NEW = 0;
 const SCHEDULED = 1;
 const RUNNING = 2;
 const SUCCEEDED = 3;
 const FAILED = 4;
+const STATE = 7;
+// Flags: a link notification is queued; a failure is not reported (hub.run's main greenlet).
+const NOTIFYING = 8;
+const QUIET = 16;
 
-/** The marker of a callback in the links list (joiners carry their token there instead). */
-const CALLBACK = -1;
+/** What few greenlets have: a name given or asked for, the timer of spawnLater. */
+interface Extra {
+  name: string | undefined;
+  startTimer: TimerSlot | undefined;
+}
+
+/** The result every finished body hands the raw greenlet: nothing (the hub ignores it). */
+const ENDED: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true as const });
+
+/**
+ * A link: a callback, or a greenlet waiting in `join` (woken with this greenlet). A joiner needs
+ * no token: it takes its registration back in `finally` whenever it stops waiting, so a joiner
+ * still registered is still waiting.
+ */
+type Link = LinkCallback<never> | Greenlet;
 
 const MAIN = getmain();
 
@@ -75,18 +95,15 @@ export class Greenlet<T = unknown> extends RawGreenlet {
    * so that a wake-up recorded with an older token is ignored (see waiting.ts).
    */
   token = 0;
-  /** @internal Whether a failure is passed to the hub's error handler (not for `hub.run`'s main). */
-  reportFailure = true;
 
+  // Few fields, on purpose: 100,000 waiting greenlets should cost little memory.
   readonly #fn: GreenletBody;
   #args: unknown[] | undefined;
-  #state = NEW;
+  #flags = NEW;
   #result: unknown = undefined;
-  // Joiners (greenlet, token) and callbacks (function, CALLBACK), flat; allocated on first use.
-  #links: unknown[] | undefined = undefined;
-  #notifying = false;
-  #name: string | undefined = undefined;
-  #startTimer: TimerSlot | undefined = undefined;
+  // Most greenlets have no link or one: a single link is kept as is, several in an array.
+  #links: Link | Link[] | undefined = undefined;
+  #extra: Extra | undefined = undefined;
 
   /**
    * A greenlet that will run `fn(...args)` on `hub` once started ({@link Greenlet.start}).
@@ -101,6 +118,23 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     this.hub = hub;
     this.#fn = fn;
     this.#args = args as unknown[];
+    // An own `run` from the start: the raw greenlet sets it to undefined when it starts, which
+    // then changes a value instead of adding a property (a bigger object) to every greenlet.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the raw greenlet calls it with this greenlet as this
+    this.run = Greenlet.prototype.run;
+  }
+
+  get #state(): number {
+    return this.#flags & STATE;
+  }
+
+  set #state(state: number) {
+    this.#flags = (this.#flags & ~STATE) | state;
+  }
+
+  /** @internal A failure of this greenlet is not passed to the error handler (hub.run's main greenlet). */
+  quiet(): void {
+    this.#flags |= QUIET;
   }
 
   /**
@@ -121,7 +155,8 @@ export class Greenlet<T = unknown> extends RawGreenlet {
   startLater(ms: number): this {
     const delay = checkTimeout('ms', ms) ?? 0;
     this.#assertNew();
-    this.#startTimer = this.hub.acquireTimer(delay, startLaterEntry, this, undefined);
+    this.#extra ??= { name: undefined, startTimer: undefined };
+    this.#extra.startTimer = this.hub.acquireTimer(delay, startLaterEntry, this, undefined);
     this.#state = SCHEDULED;
     return this;
   }
@@ -135,65 +170,92 @@ export class Greenlet<T = unknown> extends RawGreenlet {
   begin(): void {
     if (this.#state !== SCHEDULED) return; // killed before it started
     this.#state = RUNNING;
-    if (this.#startTimer !== undefined) {
-      this.hub.releaseTimer(this.#startTimer);
-      this.#startTimer = undefined;
-    }
+    this.#releaseStartTimer();
     this.hub.startNow(this);
   }
 
   /**
-   * The body every hub greenlet runs (the raw greenlet's `run`): calls `fn`, delegates to its
-   * generator, and records how it ended. Its exceptions never leave it, so the greenlet's end
+   * What the raw greenlet runs: calls `fn`, and if it returned a generator, hands the raw
+   * greenlet a {@link Body} that drives it and records how it ends. (A `*run()` wrapping the body
+   * in `yield*` would do the same with a generator frame per greenlet, more memory, and one more
+   * `yield*` level on every switch.) The body's exceptions never leave: the greenlet's end
    * always returns quietly to the hub.
    */
-  override *run(): Generator<SwitchToken, void, unknown> {
+  override run(): unknown {
     const args = this.#args as unknown[];
     this.#args = undefined;
     let result: unknown;
     try {
       result = (this.#fn as (...a: unknown[]) => unknown).apply(this, args);
-      if (isIterator(result)) result = yield* result as Iterator<SwitchToken, unknown, unknown> & Iterable<SwitchToken, unknown, unknown>;
     } catch (error) {
-      this.#finish(error, error instanceof GreenletExit ? SUCCEEDED : FAILED);
-      return;
+      this.ended(error, true);
+      return undefined;
     }
-    this.#finish(result, SUCCEEDED);
+    if (isIterator(result)) return new Body(this, result);
+    this.ended(result, false);
+    return undefined;
+  }
+
+  /** @internal The body returned `result` or threw it (`failed`); the greenlet is done. */
+  ended(result: unknown, failed: boolean): IteratorReturnResult<undefined> {
+    this.#finish(result, failed && !(result instanceof GreenletExit) ? FAILED : SUCCEEDED);
+    return ENDED;
   }
 
   #finish(result: unknown, state: number): void {
     this.#result = result;
     this.#state = state;
     this.token++; // no wake-up recorded before the end can reach it now
-    if (state === FAILED && this.reportFailure) this.hub.schedule(reportEntry, this, result, undefined);
-    if (this.#links !== undefined && this.#links.length > 0) this.#scheduleNotify();
+    if (state === FAILED && (this.#flags & QUIET) === 0) this.hub.schedule(reportEntry, this, result, undefined);
+    if (this.#links !== undefined) this.#scheduleNotify();
   }
 
   #scheduleNotify(): void {
-    if (this.#notifying) return;
-    this.#notifying = true;
+    if ((this.#flags & NOTIFYING) !== 0) return;
+    this.#flags |= NOTIFYING;
     this.hub.schedule(notifyEntry, this, undefined, undefined);
   }
 
-  /** @internal Run the links (hub, main code): callbacks first, in order, then wake the joiners. */
+  /** @internal Run the links (hub, main code), in the order they were added. */
   notifyLinks(): void {
-    this.#notifying = false;
+    this.#flags &= ~NOTIFYING;
     const links = this.#links;
     if (links === undefined) return;
     this.#links = undefined;
-    for (let i = 0; i < links.length; i += 2) {
-      const target = links[i];
-      const token = links[i + 1] as number;
-      if (token === CALLBACK) {
-        try {
-          (target as LinkCallback<T>)(this);
-        } catch (error) {
-          this.hub.reportError(error, undefined);
-        }
-      } else {
-        const joiner = target as Greenlet;
-        joiner.hub.resume(joiner, token, this);
-      }
+    if (Array.isArray(links)) {
+      for (let i = 0; i < links.length; i++) this.#runLink(links[i] as Link);
+    } else {
+      this.#runLink(links);
+    }
+  }
+
+  #runLink(link: Link): void {
+    if (link instanceof Greenlet) {
+      link.hub.resume(link, link.token, this);
+      return;
+    }
+    try {
+      (link as LinkCallback<T>)(this);
+    } catch (error) {
+      this.hub.reportError(error, undefined);
+    }
+  }
+
+  #addLink(link: Link): void {
+    const links = this.#links;
+    if (links === undefined) this.#links = link;
+    else if (Array.isArray(links)) links.push(link);
+    else this.#links = [links, link];
+    if (this.#state >= SUCCEEDED) this.#scheduleNotify();
+  }
+
+  #removeLink(link: Link): void {
+    const links = this.#links;
+    if (links === link) {
+      this.#links = undefined;
+    } else if (Array.isArray(links)) {
+      const at = links.indexOf(link);
+      if (at >= 0) links.splice(at, 1);
     }
   }
 
@@ -207,9 +269,9 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     return this.#state === SUCCEEDED;
   }
 
-  /** What it returned (a `GreenletExit` if it was killed); `undefined` until it succeeded. */
-  get value(): T | undefined {
-    return this.#state === SUCCEEDED ? (this.#result as T) : undefined;
+  /** What it returned, or the `GreenletExit` it was killed with; `undefined` until it succeeded. */
+  get value(): T | GreenletExit | undefined {
+    return this.#state === SUCCEEDED ? (this.#result as T | GreenletExit) : undefined;
   }
 
   /** The exception it died of; `undefined` unless it failed. */
@@ -227,13 +289,15 @@ export class Greenlet<T = unknown> extends RawGreenlet {
 
   /** Its name: `Greenlet-<n>` (n small, unique in the hub) unless one was assigned. */
   get name(): string {
-    this.#name ??= `Greenlet-${this.hub.nextId()}`;
-    return this.#name;
+    this.#extra ??= { name: undefined, startTimer: undefined };
+    this.#extra.name ??= `Greenlet-${this.hub.nextId()}`;
+    return this.#extra.name;
   }
 
   set name(name: string) {
     if (typeof name !== 'string') throw new InvalidArgumentError(`name must be a string, got ${typeof name}`);
-    this.#name = name;
+    this.#extra ??= { name: undefined, startTimer: undefined };
+    this.#extra.name = name;
   }
 
   /** Like gevent's repr: `<Greenlet "Greenlet-3": fetch>`. */
@@ -249,38 +313,12 @@ export class Greenlet<T = unknown> extends RawGreenlet {
    */
   link(callback: LinkCallback<T>): void {
     checkFunction('callback', callback);
-    (this.#links ??= []).push(callback, CALLBACK);
-    if (this.#state >= SUCCEEDED) this.#scheduleNotify();
+    this.#addLink(callback as Link);
   }
 
   /** Remove a callback added with {@link Greenlet.link} (its first registration); no-op if absent. */
   unlink(callback: LinkCallback<T>): void {
-    const links = this.#links;
-    if (links === undefined) return;
-    for (let i = 0; i < links.length; i += 2) {
-      if (links[i] === callback && links[i + 1] === CALLBACK) {
-        links.splice(i, 2);
-        return;
-      }
-    }
-  }
-
-  /** @internal Wake `joiner` (with this greenlet) when this one finishes. */
-  addJoiner(joiner: Greenlet): void {
-    (this.#links ??= []).push(joiner, joiner.token);
-    if (this.#state >= SUCCEEDED) this.#scheduleNotify();
-  }
-
-  /** @internal Drop `joiner`'s registration (it stopped waiting). */
-  removeJoiner(joiner: Greenlet, token: number): void {
-    const links = this.#links;
-    if (links === undefined) return;
-    for (let i = 0; i < links.length; i += 2) {
-      if (links[i] === joiner && links[i + 1] === token) {
-        links.splice(i, 2);
-        return;
-      }
-    }
+    this.#removeLink(callback as Link);
   }
 
   /**
@@ -296,19 +334,21 @@ export class Greenlet<T = unknown> extends RawGreenlet {
 
   *#join(waiter: Greenlet, timeout: number | undefined): Generator<SwitchToken, boolean, unknown> {
     if (this.#state >= SUCCEEDED) return true;
-    const token = waiter.token;
-    this.addJoiner(waiter);
+    this.#addLink(waiter);
     try {
       return (yield* suspendFor(waiter, timeout)) !== TIMED_OUT;
     } finally {
-      // Resumed by anything but this greenlet's end: take the registration back.
-      if (this.#state < SUCCEEDED) this.removeJoiner(waiter, token);
+      // On every way out (woken by the end, timed out, killed) the registration goes, so a
+      // registered joiner is always one still waiting. (Woken by the end, it is gone already.)
+      this.#removeLink(waiter);
     }
   }
 
   /**
    * Evaluate to what the greenlet returned, or raise the exception it died of, waiting for it
-   * to finish first (unless `block` is false).
+   * to finish first (unless `block` is false). A greenlet killed with a `GreenletExit` succeeded
+   * (gevent's rule) and evaluates to that `GreenletExit`, which the static type leaves out: kill
+   * and read the same greenlet only where you check for it.
    * @throws the greenlet's exception; {@link Timeout} when it is not finished in time (or at
    *   once without `block`); HubError `ERR_BLOCKING_IN_CALLBACK` outside a greenlet
    */
@@ -375,12 +415,16 @@ export class Greenlet<T = unknown> extends RawGreenlet {
 
   /** @internal A greenlet killed before it ran: it never will; it ends with `error` now. */
   cancelStart(error: unknown): void {
-    if (this.#startTimer !== undefined) {
-      this.hub.releaseTimer(this.#startTimer);
-      this.#startTimer = undefined;
-    }
+    this.#releaseStartTimer();
     this.#args = undefined;
     this.#finish(error, error instanceof GreenletExit ? SUCCEEDED : FAILED);
+  }
+
+  #releaseStartTimer(): void {
+    const slot = this.#extra?.startTimer;
+    if (slot === undefined) return;
+    (this.#extra as Extra).startTimer = undefined;
+    this.hub.releaseTimer(slot);
   }
 
   /**
@@ -395,6 +439,39 @@ export class Greenlet<T = unknown> extends RawGreenlet {
         else reject(greenlet.exception);
       });
     });
+  }
+}
+
+/**
+ * The iterator the raw greenlet drives in place of the body's generator: it forwards each
+ * resume to the generator and tells the greenlet how the body ended. A method call per switch,
+ * where a wrapping generator would add a frame. (The greenlet itself cannot be this iterator:
+ * its `throw` is the greenlet API's.)
+ */
+class Body {
+  constructor(
+    private readonly greenlet: Greenlet,
+    private readonly body: Iterator<unknown, unknown, unknown>,
+  ) {}
+
+  next(value: unknown): IteratorResult<unknown, unknown> {
+    let result: IteratorResult<unknown, unknown>;
+    try {
+      result = this.body.next(value);
+    } catch (error) {
+      return this.greenlet.ended(error, true);
+    }
+    return result.done === true ? this.greenlet.ended(result.value, false) : result;
+  }
+
+  throw(error: unknown): IteratorResult<unknown, unknown> {
+    let result: IteratorResult<unknown, unknown>;
+    try {
+      result = (this.body.throw as (e: unknown) => IteratorResult<unknown, unknown>).call(this.body, error);
+    } catch (raised) {
+      return this.greenlet.ended(raised, true);
+    }
+    return result.done === true ? this.greenlet.ended(result.value, false) : result;
   }
 }
 

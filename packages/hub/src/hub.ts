@@ -180,7 +180,7 @@ export class Hub {
       throw new EventLoopError('ERR_LOOP_RUNNING', 'hub.run() runs the loop, which is already running: spawn the greenlet instead');
     }
     const main = new Greenlet<GreenletResult<F>>(this, fn, args);
-    main.reportFailure = false;
+    main.quiet();
     main.link(stopLoop);
     main.start();
     return this.#runUntilDone(main);

@@ -45,7 +45,7 @@ describeHub('argument checks', (t) => {
     const context = t.open();
     const mainCalls: [string, () => unknown][] = [
       ['Hub(not a loop)', () => getHub({} as never)],
-      ['hub.spawn(42)', () => context.hub.spawn(42 as never)],
+      ['hub.spawn(42)', () => (context.hub.spawn as (fn: unknown) => unknown).call(context.hub, 42)],
       ['hub.spawnLater(-1)', () => context.hub.spawnLater(-1, function* () {})],
       ['hub.setErrorHandler(1)', () => context.hub.setErrorHandler(1 as never)],
       ['Queue(0)', () => new Queue(0)],

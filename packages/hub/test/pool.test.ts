@@ -242,7 +242,7 @@ describeHub('Pool', (t) => {
       yield* sleep(0);
       yield* pool.kill();
       const first = yield* results.next(); // the member was killed: its GreenletExit is its value
-      return [first.value instanceof GreenletExit, pool.length];
+      return [(first.value as unknown) instanceof GreenletExit, pool.length];
     });
     expect(value).toEqual([true, 0]);
   });
