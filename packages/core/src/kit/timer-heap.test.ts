@@ -43,3 +43,75 @@ describe('TimerHeap', () => {
     expect(inside.heapIndex).toBe(-1);
   });
 });
+
+describe('TimerHeap against a sorted reference', () => {
+  /** A small deterministic PRNG (mulberry32), so a failure replays with its seed. */
+  function random(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  const byDueThenSeq = (a: HeapEntry, b: HeapEntry): number => a.due - b.due || a.seq - b.seq;
+
+  for (const seed of [1, 2, 3, 42, 2024]) {
+    it(`keeps its order through random pushes, removals from anywhere and pops (seed ${seed})`, () => {
+      const next = random(seed);
+      const heap = new TimerHeap<HeapEntry & { name: string }>();
+      const inside: (HeapEntry & { name: string })[] = [];
+      let seq = 0;
+      for (let step = 0; step < 3000; step++) {
+        const roll = next();
+        if (roll < 0.5 || inside.length === 0) {
+          // Few distinct due times, so equal dues (ordered by seq) are common.
+          const added = entry(Math.floor(next() * 20), seq++);
+          heap.push(added);
+          inside.push(added);
+        } else if (roll < 0.85) {
+          const index = Math.floor(next() * inside.length);
+          const [removed] = inside.splice(index, 1);
+          heap.remove(removed as HeapEntry & { name: string });
+          expect((removed as HeapEntry).heapIndex).toBe(-1);
+        } else {
+          inside.sort(byDueThenSeq);
+          const expected = inside.shift();
+          const top = heap.peek();
+          expect(top?.name).toBe(expected?.name);
+          heap.remove(top as HeapEntry & { name: string });
+        }
+        expect(heap.size).toBe(inside.length);
+        expect(heap.peek()?.name).toBe([...inside].sort(byDueThenSeq)[0]?.name);
+      }
+      expect(drain(heap)).toEqual(inside.sort(byDueThenSeq).map((e) => e.name));
+    });
+  }
+
+  it('tells each entry its slot: an entry removed by its slot after others moved is the one removed', () => {
+    const heap = new TimerHeap<HeapEntry & { name: string }>();
+    const entries = Array.from({ length: 31 }, (_, i) => entry(31 - i, i));
+    for (const e of entries) heap.push(e);
+    // Every entry's heapIndex points at itself: removing through it removes exactly that entry.
+    for (const e of [...entries].reverse().filter((_, i) => i % 2 === 0)) {
+      heap.remove(e);
+      expect(e.heapIndex).toBe(-1);
+    }
+    const left = entries.filter((_, i) => (30 - i) % 2 !== 0);
+    expect(drain(heap)).toEqual(left.sort(byDueThenSeq).map((e) => e.name));
+  });
+
+  it('reuses its slots after emptying: refilled, it orders again', () => {
+    const heap = new TimerHeap<HeapEntry & { name: string }>();
+    for (let round = 0; round < 3; round++) {
+      const entries = [entry(3, round * 10), entry(1, round * 10 + 1), entry(2, round * 10 + 2), entry(1, round * 10 + 3)];
+      for (const e of entries) heap.push(e);
+      expect(drain(heap)).toEqual(['1/' + String(round * 10 + 1), '1/' + String(round * 10 + 3), '2/' + String(round * 10 + 2), '3/' + String(round * 10)]);
+      expect(heap.size).toBe(0);
+      expect(heap.peek()).toBeUndefined();
+    }
+  });
+});
