@@ -71,7 +71,7 @@ export class Channel<T = unknown> {
       if (putter !== undefined) {
         // A putter is waiting: its item is ours now; it is released from the hub's next drain.
         const item = this.#putters.payload as T;
-        putter.hub.schedule(resumeEntry, putter, putter.token, undefined);
+        putter.hub.schedule(resumeEntry, putter, this.#putters.token, undefined);
         return item;
       }
     }
@@ -97,9 +97,10 @@ export class Channel<T = unknown> {
       const putter = this.#putters.shift();
       if (putter === undefined) return;
       const item = this.#putters.payload;
+      const putterToken = this.#putters.token;
       this.#getters.shift();
-      getter.hub.resume(getter, getter.token, item); // the getter has the item before anything else runs
-      putter.hub.resume(putter, putter.token, undefined);
+      getter.hub.resume(getter, this.#getters.token, item); // the getter has the item before anything else runs
+      putter.hub.resume(putter, putterToken, undefined);
     }
   }
 }

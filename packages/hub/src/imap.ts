@@ -69,7 +69,7 @@ export class ResultIterator<R> {
 
   #wake(): void {
     const consumer = this.#consumers.shift();
-    if (consumer !== undefined) consumer.hub.resume(consumer, consumer.token, true);
+    if (consumer !== undefined) consumer.hub.resume(consumer, this.#consumers.token, true);
   }
 
   /**

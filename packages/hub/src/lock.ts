@@ -129,7 +129,7 @@ export class Semaphore {
     while (this.#counter > 0) {
       const waiter = this.#waiters.shift();
       if (waiter === undefined) return;
-      waiter.hub.resume(waiter, waiter.token, true);
+      waiter.hub.resume(waiter, this.#waiters.token, true);
     }
   }
 }

@@ -180,14 +180,14 @@ abstract class AbstractQueue<T> {
       if (this.count() < this.maxsize) {
         const putter = this.#putters.shift();
         if (putter !== undefined) {
-          putter.hub.resume(putter, putter.token, true);
+          putter.hub.resume(putter, this.#putters.token, true);
           progressed = true;
         }
       }
       if (this.count() > 0) {
         const getter = this.#getters.shift();
         if (getter !== undefined) {
-          getter.hub.resume(getter, getter.token, true);
+          getter.hub.resume(getter, this.#getters.token, true);
           progressed = true;
         }
       }

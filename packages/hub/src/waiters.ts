@@ -18,6 +18,8 @@ export class WaiterList {
   #sweepAt = 48;
   /** The payload of the greenlet last returned by {@link WaiterList.shift}. */
   payload: unknown = undefined;
+  /** The token the greenlet last returned by {@link WaiterList.shift} registered with: resume it with this one. */
+  token = 0;
 
   /** Add `greenlet`, which is about to wait with its current token. */
   add(greenlet: Greenlet, payload?: unknown): void {
@@ -26,14 +28,19 @@ export class WaiterList {
     if (slots.length - this.#head >= this.#sweepAt) this.#sweep();
   }
 
-  /** Remove and return the first waiter still waiting (its payload in `payload`); `undefined` if none. */
+  /**
+   * Remove and return the first waiter still waiting (its payload in `payload`, its token in
+   * `token`); `undefined` if none.
+   */
   shift(): Greenlet | undefined {
     const slots = this.#slots;
     while (this.#head < slots.length) {
       const at = this.#head;
       const greenlet = slots[at] as Greenlet;
-      const live = greenlet.token === slots[at + 1];
+      const token = slots[at + 1] as number;
+      const live = greenlet.token === token;
       this.payload = slots[at + 2];
+      this.token = token;
       slots[at] = slots[at + 2] = undefined;
       this.#head = at + 3;
       if (live) {
@@ -74,26 +81,6 @@ export class WaiterList {
     this.#head = 0;
     this.#sweepAt = 48;
     return slots;
-  }
-
-  /** Put back entries taken with {@link WaiterList.takeAll} in front of the current ones. */
-  restore(slots: unknown[], from: number): void {
-    if (from >= slots.length) return;
-    const rest = slots.slice(from);
-    const current = this.#head === 0 ? this.#slots : this.#slots.slice(this.#head);
-    this.#slots = rest.concat(current);
-    this.#head = 0;
-  }
-
-  /** Remove the live entry of `greenlet` (used where a waiter must leave before it is resumed). */
-  remove(greenlet: Greenlet): void {
-    const slots = this.#slots;
-    for (let at = this.#head; at < slots.length; at += 3) {
-      if (slots[at] === greenlet && greenlet.token === slots[at + 1]) {
-        slots.splice(at, 3);
-        return;
-      }
-    }
   }
 
   /** Number of live waiters (O(n): for diagnostics and tests, not hot paths). */

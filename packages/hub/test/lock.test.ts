@@ -62,6 +62,26 @@ describeHub('locks', (t) => {
     expect(value).toEqual([['next got it'], false]);
   });
 
+  it('does not wake a waiter that timed out and now waits for something else', async () => {
+    const { value } = await t.run(function* () {
+      const lock = new Lock();
+      const log: string[] = [];
+      yield* lock.acquire();
+      const impatient = spawn(function* () {
+        log.push(`acquired ${String(yield* lock.acquire({ timeout: 1 }))}`);
+        yield* sleep(20); // the release below must not end this sleep
+        log.push('slept');
+      });
+      yield* sleep(5);
+      lock.release();
+      yield* sleep(0);
+      log.push(`locked ${String(lock.locked())}`);
+      yield* impatient.join();
+      return log;
+    });
+    expect(value).toEqual(['acquired false', 'locked false', 'slept']);
+  });
+
   it('lets a waiter wait() for a free permit without taking it', async () => {
     const { value } = await t.run(function* () {
       const semaphore = new Semaphore(0);

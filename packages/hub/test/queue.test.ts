@@ -89,6 +89,29 @@ describeHub('Queue', (t) => {
     expect(value).toEqual(['survivor got item', true]);
   });
 
+  it('does not wake a getter that timed out and now waits for something else', async () => {
+    const { value } = await t.run(function* () {
+      const queue = new Queue<string>();
+      const log: string[] = [];
+      const impatient = spawn(function* () {
+        try {
+          yield* queue.get({ timeout: 1 });
+        } catch (error) {
+          log.push((error as HubError).code);
+        }
+        yield* sleep(20); // the put below must not end this sleep, nor hand it the item
+        log.push('slept');
+      });
+      yield* sleep(5);
+      queue.putNowait('item');
+      yield* sleep(0);
+      log.push(`queued ${queue.qsize()}`);
+      yield* impatient.join();
+      return log;
+    });
+    expect(value).toEqual(['ERR_HUB_EMPTY', 'queued 1', 'slept']);
+  });
+
   it('keeps the item in the queue when its only getter was killed', async () => {
     const { value } = await t.run(function* () {
       const queue = new Queue<string>();
