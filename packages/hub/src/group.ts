@@ -165,8 +165,8 @@ export abstract class GroupBase implements Iterable<Greenlet> {
    * @throws the exception of the first item (in order) whose greenlet failed
    */
   map<I, F extends (item: I) => unknown>(fn: F, items: Iterable<I>): Blocking<GreenletResult<F>[]> {
-    const consumer = currentGreenlet('Group.map()');
-    return collect(consumer, this.imap(fn, items));
+    currentGreenlet('Group.map()');
+    return collect(this.imap(fn, items));
   }
 
   /**
@@ -192,7 +192,7 @@ export abstract class GroupBase implements Iterable<Greenlet> {
   }
 }
 
-function* collect<R>(_consumer: Greenlet, results: ResultIterator<R>): Generator<SwitchToken, R[], unknown> {
+function* collect<R>(results: ResultIterator<R>): Generator<SwitchToken, R[], unknown> {
   const out: R[] = [];
   for (;;) {
     const next = yield* results.next();
@@ -311,13 +311,13 @@ export class Pool extends GroupBase {
    * @throws HubError `ERR_BLOCKING_IN_CALLBACK` outside a greenlet
    */
   add(greenlet: Greenlet): Blocking<void> {
-    const waiter = currentGreenlet('Pool.add()');
+    currentGreenlet('Pool.add()');
     if (!(greenlet instanceof Greenlet)) throw new InvalidArgumentError('only hub greenlets can join a pool');
     if (this.has(greenlet) || greenlet.ready) return NOTHING;
-    return this.#add(waiter, greenlet);
+    return this.#add(greenlet);
   }
 
-  *#add(_waiter: Greenlet, greenlet: Greenlet): Generator<SwitchToken, void, unknown> {
+  *#add(greenlet: Greenlet): Generator<SwitchToken, void, unknown> {
     yield* this.#slots.acquire();
     this.addMember(greenlet);
   }

@@ -383,7 +383,7 @@ export class Hub {
         if (length === 0) return;
         // Entries queued from here on go to the other array and run after this batch.
         this.#queue = this.#spare;
-        for (let i = 0; i < length; i += 4) {
+        for (let i = 0; i < length && !this.#destroyed; i += 4) {
           const fn = batch[i] as Entry;
           try {
             fn(batch[i + 1], batch[i + 2], batch[i + 3]);

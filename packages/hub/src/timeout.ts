@@ -122,15 +122,14 @@ export function withTimeout<T, V = never>(
   fn: () => Generator<unknown, T, unknown>,
   options?: WithTimeoutOptions<V>,
 ): Blocking<T | V> {
-  const greenlet = currentGreenlet('withTimeout()');
+  currentGreenlet('withTimeout()');
   checkTimeout('ms', ms);
   checkFunction('fn', fn);
   checkOptions('options', options);
-  return runWithTimeout(greenlet, ms, fn, options !== undefined && 'timeoutValue' in options, options?.timeoutValue as V);
+  return runWithTimeout(ms, fn, options !== undefined && 'timeoutValue' in options, options?.timeoutValue as V);
 }
 
 function* runWithTimeout<T, V>(
-  _greenlet: Greenlet,
   ms: number,
   fn: () => Generator<unknown, T, unknown>,
   hasValue: boolean,

@@ -5,4 +5,5 @@ import type { Backend } from '@loop/core';
 
 export const BACKENDS: readonly Backend[] = [
   await import('@loop/backend-libuv'),
+  await import('@loop/backend-virtual'),
 ];
