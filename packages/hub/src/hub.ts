@@ -57,7 +57,8 @@ const hubs = new WeakMap<EventLoop, Hub>();
  * loop callback): a greenlet blocks by switching to it, and the hub switches back from a loop
  * callback when the loop delivers.
  *
- * It needs nothing from the loop but `callSoon` and timers, so it runs on every backend.
+ * It needs nothing from the loop but what every backend has: `callSoon` and timers (and, for
+ * `run`, `run()`/`stop()`/`alive()`; for default error reports, the loop's error handler).
  *
  * ## Where greenlets run
  * Everything ready to run (a spawned greenlet, a `sleep(0)`, the waiters of an `Event` that was
