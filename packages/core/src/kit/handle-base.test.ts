@@ -23,7 +23,7 @@ class ImmediatePoller implements Poller {
 class TestLoop extends LoopBase {
   readonly backend = 'test';
   readonly capabilities = { runOnce: true, runNowait: true, idle: true, prepare: true, check: true } as Capabilities;
-  readonly poller = new ImmediatePoller(() => this);
+  readonly poller: Poller = new ImmediatePoller(() => this);
   protected startListen(_o: ListenOptions, _c: (s: TcpStream) => void, _d: Completion<TcpServer>): void {
     throw new UnsupportedError(this.backend, 'tcp', 'test');
   }
