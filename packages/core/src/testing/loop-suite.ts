@@ -93,7 +93,14 @@ export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilit
     it('runs a 0 ms timer started from a check hook in the next iteration, before its pending and prepare phases', () =>
       withLoop(createLoop, async (loop) => {
         const order: string[] = [];
-        const prepare = loop.prepare(() => order.push('prepare'));
+        let ender: unknown;
+        const prepare = loop.prepare(() => {
+          order.push('prepare');
+          // Prepare and check hooks alone let the poll block indefinitely (as in libuv): a timer
+          // ends it. Started here: one started before run() may be due by then on a busy machine,
+          // run before the first iteration, and leave the poll waiting for ever.
+          ender ??= loop.timer(() => undefined).start(1);
+        });
         prepare.start();
         const check = loop.check((hook) => {
           order.push('check');
@@ -105,8 +112,6 @@ export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilit
           });
         });
         check.start();
-        // Prepare and check hooks alone let the poll block indefinitely (as in libuv): a timer ends it.
-        loop.timer(() => undefined).start(1);
         await loop.run();
         expect(order).toEqual(['prepare', 'check', 'timer', 'pending']);
         check.close();
