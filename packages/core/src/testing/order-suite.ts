@@ -28,9 +28,13 @@ export function defineOrderSuite(createLoop: LoopFactory, capabilities: Capabili
           loop.timer(() => order.push('timer')).start(0);
         });
         check.start();
-        loop.callSoon(() => order.push('pending'));
-        // A check hook alone lets the poll block indefinitely (as in libuv): this timer ends it.
-        loop.timer(() => undefined).start(1);
+        loop.callSoon(() => {
+          order.push('pending');
+          // A check hook alone lets the poll block indefinitely (as in libuv): this timer ends it.
+          // Started here: one started before run() may be due by then on a busy machine, run
+          // before the first iteration, and leave the poll waiting for ever.
+          loop.timer(() => undefined).start(1);
+        });
         expect(await loop.run()).toBe(false);
         // Before libuv 1.45 timers ran at the start of the next iteration, which stop() prevents.
         expect(order).toEqual(['pending', 'check', 'timer']);
