@@ -535,8 +535,10 @@ export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilit
               });
               first.start();
               second.start();
-              // A lone check hook lets the poll block indefinitely: this timer ends it.
-              loop.timer(() => undefined).start(1);
+              // A lone check hook lets the poll block indefinitely: this timer ends it. Started from
+              // the pending phase: one started before run() may be due by then on a busy machine,
+              // run before the first iteration, and leave the poll waiting for ever.
+              loop.callSoon(() => loop.timer(() => undefined).start(1));
               await loop.run();
               expect(order).toEqual(['first']);
             }));
@@ -549,7 +551,7 @@ export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilit
                 h.stop();
               });
               hook.start().start();
-              loop.timer(() => undefined).start(1);
+              loop.callSoon(() => loop.timer(() => undefined).start(1)); // as in the test above
               await loop.run();
               expect(runs).toBe(1);
             }));
