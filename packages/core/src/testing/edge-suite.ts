@@ -1,8 +1,9 @@
 import { connect as nodeConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
+import { EventLoopError } from '../errors.js';
 import type { HttpLimits, HttpServerOptions } from '../http.js';
-import type { PhaseHook } from '../loop.js';
+import type { EventLoop, PhaseHook } from '../loop.js';
 import type { TcpServer, TcpStream } from '../stream.js';
 import { get, openFdCount, rawExchange, recordingLoop, within, withLoop, type LoopFactory } from './helpers.js';
 import { withHttp } from './http-fixture.js';
@@ -249,8 +250,43 @@ export function defineEdgeSuite(createLoop: LoopFactory, capabilities: Capabilit
     }
   });
 
+  if (capabilities.tcp) defineStreamEdges(createLoop);
   if (!capabilities.http) return; // the HTTP suite asserts UnsupportedError
   defineHttpEdges(createLoop, capabilities);
+}
+
+/** Connect a client stream to a fresh server; `onServer` gets the accepted side. */
+async function streamPair(loop: EventLoop, onServer: (stream: TcpStream) => void): Promise<{ server: TcpServer; client: TcpStream }> {
+  const server = await loop.listen({ port: 0 }, onServer);
+  const client = await loop.connect({ port: server.address.port });
+  return { server, client };
+}
+
+function defineStreamEdges(createLoop: LoopFactory): void {
+  describe('edge cases: tcp streams', () => {
+    it('passes the error given to destroy() to the close callback, once, and nothing to a plain close()', async () => {
+      const fdsBefore = openFdCount();
+      const { loop } = recordingLoop(createLoop);
+      const closes: unknown[] = [];
+      const accepted: TcpStream[] = [];
+      const { server, client } = await streamPair(loop, (stream) => accepted.push(stream));
+      const reason = new EventLoopError('ERR_SOCKET', 'given up by the test');
+      client.on({ close: (error) => closes.push(error) });
+      client.destroy(reason);
+      client.destroy(new EventLoopError('ERR_SOCKET', 'a second destroy is ignored'));
+      expect(client.writable).toBe(false);
+      expect(client.write('after destroy')).toBe(false);
+      loop.callSoon(() => {
+        for (const stream of accepted) stream.on({ close: (error) => closes.push(error ?? 'plain close') }).close();
+        server.close();
+      });
+      await within(loop.run(), 10_000, 'destroy and close');
+      expect(closes[0]).toBe(reason);
+      expect(closes.slice(1)).toEqual(accepted.map(() => 'plain close'));
+      loop.close();
+      expect(openFdCount()).toBe(fdsBefore);
+    });
+  });
 }
 
 /** A raw client that sends a request and then reads nothing until told to. */
