@@ -161,13 +161,13 @@ export class HttpConnection implements FdHandler {
     }
     this.corked = true;
     this.regionStart = loop.outLength;
-    let parsed: number | ParseError;
     try {
-      parsed = this.parser.execute(chunk);
+      const parsed = this.parser.execute(chunk);
+      // Still corked: the refusal goes out after the answers to the requests before it.
+      if (typeof parsed !== 'number') this.parseFailed(parsed);
     } finally {
       this.corked = false;
     }
-    if (typeof parsed !== 'number') this.parseFailed(parsed);
     this.flushRegion();
     this.settleUnsent();
     if (this.closeWhenDrained && this.queue.size === 0) this.gracefulClose();
@@ -392,7 +392,7 @@ export class HttpConnection implements FdHandler {
   /** `Date` and `Connection` lines plus the blank line, and the keep-alive verdict for `exchange`. */
   connectionLines(exchange: HttpExchange, flags: number): string {
     const server = this.server;
-    const keep = exchange.keepAlive && !server.closing && (flags & SAYS_CLOSE) === 0;
+    const keep = exchange.keepAlive && !exchange.closeAfter && !server.closing && (flags & SAYS_CLOSE) === 0;
     if (!keep) exchange.closeAfter = true;
     const date = (flags & HAS_DATE) === 0 ? server.dateLine() : '';
     if ((flags & HAS_CONNECTION) !== 0) return `${date}\r\n`;

@@ -59,7 +59,7 @@ export function loadLlhttp(): Llhttp {
   if (cached instanceof Error) throw cached;
   if (cached) return cached;
   try {
-    cached = probe();
+    cached = checkHttpCommon(createRequire(import.meta.url)('_http_common'));
   } catch (error) {
     cached = error instanceof Error ? error : new Error(String(error));
     throw cached;
@@ -67,8 +67,14 @@ export function loadLlhttp(): Llhttp {
   return cached;
 }
 
-function probe(): Llhttp {
-  const common = createRequire(import.meta.url)('_http_common') as Partial<HttpCommon>;
+/**
+ * Check that `module` (what `require('_http_common')` gave) has the HTTPParser this backend
+ * drives: the constants, the method table, and the callbacks' arguments in the order the server
+ * reads them, by parsing a probe request with a body.
+ * @throws Error naming what changed
+ */
+export function checkHttpCommon(module: unknown): Llhttp {
+  const common = (module ?? {}) as Partial<HttpCommon>;
   const HTTPParser = common.HTTPParser;
   const methods = common.methods;
   if (typeof HTTPParser !== 'function') throw shapeError('HTTPParser is not a constructor');
