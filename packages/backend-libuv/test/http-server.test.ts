@@ -1,0 +1,215 @@
+// The libuv backend's HTTP server beyond what the conformance suite pins down: the bodies of its
+// refusals, respond()'s Content-Length rules, status and header checks, request pause and resume.
+import { connect } from 'node:net';
+import type { EventLoop, HttpHandler, HttpServer, HttpServerOptions } from '@loop/core';
+import { describe, expect, it } from 'vitest';
+import { createLoop } from '../src/index.js';
+
+/** Send `parts` on one connection (10 ms apart) and return everything until the server closes it. */
+function exchange(port: number, parts: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('connect', () => {
+      let index = 0;
+      const next = (): void => {
+        const part = parts[index++];
+        if (part === undefined) return;
+        socket.write(part);
+        setTimeout(next, 10);
+      };
+      next();
+    });
+  });
+}
+
+/** Serve `handler` while `fn` talks to the server; then close everything. */
+async function serving(options: HttpServerOptions, handler: (loop: EventLoop) => HttpHandler, fn: (server: HttpServer, errors: unknown[]) => Promise<void>): Promise<void> {
+  const errors: unknown[] = [];
+  const loop = createLoop({ onError: (error) => errors.push(error) });
+  const server = await loop.serveHttp({ port: 0, ...options }, handler(loop));
+  const running = loop.run();
+  try {
+    await fn(server, errors);
+  } finally {
+    server.close();
+    await running;
+    loop.close();
+  }
+}
+
+const close = 'Connection: close\r\n';
+const get = (path: string, extra = close): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
+
+describe('libuv backend: http refusals', () => {
+  it('names the status in the body of each refusal, as plain text, and says the connection closes', () =>
+    serving(
+      { maxUrlLength: 16, maxHeaderCount: 2, maxBodySize: 4 },
+      () => (request, response) => {
+        if (request.url === '/boom') throw new Error('boom');
+        request.on({ end: () => response.end('ok') });
+      },
+      async (server) => {
+        const port = server.address.port;
+        const refused = async (parts: string[]): Promise<string> => {
+          const text = await exchange(port, parts);
+          const [head = '', body] = text.split('\r\n\r\n');
+          expect(head.toLowerCase()).toContain('content-type: text/plain');
+          expect(head.toLowerCase()).toContain('connection: close');
+          return `${head.split('\r\n')[0]} | ${body}`;
+        };
+        expect(await refused([get(`/${'u'.repeat(20)}`)])).toBe('HTTP/1.1 414 URI Too Long | URI Too Long\n');
+        expect(await refused([get('/', 'A: 1\r\nB: 2\r\nC: 3\r\n')])).toBe('HTTP/1.1 431 Request Header Fields Too Large | Request Header Fields Too Large\n');
+        expect(await refused([`POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nabcde`])).toBe('HTTP/1.1 413 Payload Too Large | Payload Too Large\n');
+        expect(await refused([get('/boom')])).toBe('HTTP/1.1 500 Internal Server Error | Internal Server Error\n');
+      },
+    ));
+});
+
+describe('libuv backend: respond()', () => {
+  it('adds Content-Length in bytes unless given, and none for 204, 304 and 1xx statuses', () =>
+    serving(
+      {},
+      () => (request, response) => {
+        switch (request.url) {
+          case '/utf8':
+            response.respond(200, { 'content-type': 'text/plain; charset=utf-8' }, 'héllo');
+            break;
+          case '/bytes':
+            response.respond(200, undefined, new Uint8Array([1, 2, 3]));
+            break;
+          case '/given':
+            response.respond(200, { 'Content-Length': '2' }, 'hi');
+            break;
+          case '/set-before':
+            response.setHeader('content-length', '3');
+            response.respond(200, {}, 'abc');
+            break;
+          case '/empty':
+            response.respond(200);
+            break;
+          case '/no-content':
+            response.respond(204);
+            break;
+          default:
+            response.respond(304, { etag: '"x"' });
+        }
+      },
+      async (server) => {
+        const head = async (path: string): Promise<string[]> => {
+          const text = await exchange(server.address.port, [get(path)]);
+          return text
+            .split('\r\n\r\n')[0]!
+            .split('\r\n')
+            .filter((line) => /^content-length:/i.test(line))
+            .map((line) => line.toLowerCase());
+        };
+        expect(await head('/utf8')).toEqual(['content-length: 6']);
+        expect(await head('/bytes')).toEqual(['content-length: 3']);
+        expect(await head('/given')).toEqual(['content-length: 2']);
+        expect(await head('/set-before')).toEqual(['content-length: 3']);
+        expect(await head('/empty')).toEqual(['content-length: 0']);
+        expect(await head('/no-content')).toEqual([]);
+        expect(await head('/not-modified')).toEqual([]);
+      },
+    ));
+
+  it('checks the status: an integer in [100, 999], and says what it got', () =>
+    serving(
+      {},
+      () => (_request, response) => {
+        const outcomes: string[] = [];
+        for (const status of [99, 1000, 200.5, '200' as never]) {
+          try {
+            response.status(status);
+            outcomes.push(`${String(status)} accepted`);
+          } catch (error) {
+            outcomes.push((error as Error).message);
+          }
+        }
+        response.status(999).status(100).status(201);
+        response.end(outcomes.join('\n'));
+      },
+      async (server) => {
+        const text = await exchange(server.address.port, [get('/')]);
+        expect(text.startsWith('HTTP/1.1 201')).toBe(true);
+        expect(text).toContain(
+          [
+            'status must be an integer in [100, 999], got 99',
+            'status must be an integer in [100, 999], got 1000',
+            'status must be an integer in [100, 999], got 200.5',
+            'status must be an integer in [100, 999], got 200',
+          ].join('\n'),
+        );
+      },
+    ));
+
+  it('gives a header Node refuses the contract’s ERR_INVALID_ARG, with Node’s error as the cause', () =>
+    serving(
+      {},
+      () => (_request, response) => {
+        let failure: { code?: string; message?: string; cause?: unknown } = {};
+        try {
+          response.setHeader('x-bad', 'line\nbreak');
+        } catch (error) {
+          failure = error as typeof failure;
+        }
+        let respondFailure: { code?: string } = {};
+        try {
+          response.respond(200, { 'bad header name': 'x' });
+        } catch (error) {
+          respondFailure = error as typeof respondFailure;
+        }
+        response.end(`${failure.code} ${String(failure.message?.startsWith('invalid header: '))} ${String(failure.cause instanceof Error)} ${respondFailure.code}`);
+      },
+      async (server) => {
+        const text = await exchange(server.address.port, [get('/')]);
+        expect(text).toContain('ERR_INVALID_ARG true true ERR_INVALID_ARG');
+      },
+    ));
+});
+
+describe('libuv backend: request bodies', () => {
+  it('holds body chunks and the end across pause() and resume(), delivering them in order', () =>
+    serving(
+      {},
+      (loop) => (request, response) => {
+        const order: string[] = [];
+        request.on({
+          data: (chunk) => {
+            order.push(`data ${Buffer.from(chunk).toString()}`);
+            if (order.length > 1) return;
+            request.pause().pause();
+            const later = loop.timer(() => {
+              later.close();
+              order.push('resume');
+              request.resume().resume();
+            });
+            later.start(60);
+          },
+          end: () => response.end(order.concat('end').join(',')),
+        });
+      },
+      async (server) => {
+        const head = `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n${close}\r\n`;
+        const text = await exchange(server.address.port, [head, '1\r\na\r\n', '1\r\nb\r\n', '1\r\nc\r\n0\r\n\r\n']);
+        expect(text.endsWith('data a,resume,data b,data c,end')).toBe(true);
+      },
+    ));
+
+  it('reports the request line and the peer while the handler runs', () =>
+    serving(
+      {},
+      () => (request, response) => {
+        const snapshot = request.snapshot();
+        response.end(JSON.stringify([request.httpVersion, request.remoteAddress?.family, snapshot.method, snapshot.url, snapshot.httpVersion, snapshot.remoteAddress?.address]));
+      },
+      async (server) => {
+        const text = await exchange(server.address.port, [`PUT /where?x=1 HTTP/1.0\r\nHost: t\r\n\r\n`]);
+        expect(text.split('\r\n\r\n')[1]).toBe(JSON.stringify(['1.0', 'IPv4', 'PUT', '/where?x=1', '1.0', '127.0.0.1']));
+      },
+    ));
+});
