@@ -271,3 +271,20 @@ describe('where a failed start is raised, and what the tracer sees of it', () =>
     expect(getcurrent()).toBe(main);
   });
 });
+
+describe('whatever escapes the trampoline', () => {
+  it('leaves main code running as the main greenlet, even an error thrown by a greenlet’s own toString', () => {
+    class Opaque extends Greenlet {
+      override toString(): string {
+        throw new TypeError('toString refused');
+      }
+    }
+    const noRun = new Opaque(null, getmain());
+    const caller = greenlet(function* () {
+      yield* noRun.switch();
+    });
+    expect(thrownBy(() => caller.switch())).toBeInstanceOf(TypeError);
+    expect(getcurrent()).toBe(getmain());
+    expect(switchesCleanly()).toBe(true);
+  });
+});
