@@ -75,7 +75,7 @@ export default {
   incrementalFile: `${reports}/incremental.json`,
   concurrency: 2,
   // Mutants that make a poll wait forever are cut off here and count as killed (Timeout).
-  timeoutMS: 10_000,
+  timeoutMS: 5_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `${reports}/index.html` },
   jsonReporter: { fileName: `${reports}/mutation.json` },
