@@ -1,7 +1,8 @@
 import { SocketError, type SocketAddress } from '@loop/core';
 import { HandleBase, type KitTimer } from '@loop/core/kit';
-import { ACCEPT_RETRY, EAGAIN, EINTR, EMFILE, ENFILE, EPOLLEXCLUSIVE, EPOLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from './constants.js';
+import { ACCEPT_RETRY, EAGAIN, EINTR, EMFILE, ENFILE, EPOLLIN, SOCK_CLOEXEC, SOCK_NONBLOCK } from './constants.js';
 import type { EpollLoop } from './epoll-loop.js';
+import { ExclusiveWaiter } from './exclusive-waiter.js';
 import type { FdHandler } from './fd-handler.js';
 import { systemError } from './libc.js';
 import type { ListeningSocket } from './listen-socket.js';
@@ -36,6 +37,8 @@ export abstract class AcceptServer extends HandleBase implements FdHandler {
   private backoff: KitTimer | undefined;
   private lastReport = -Infinity;
   private listening = false;
+  /** The pool-thread wait that makes EPOLLEXCLUSIVE real (see ExclusiveWaiter); undefined otherwise. */
+  private waiter: ExclusiveWaiter | undefined;
 
   protected constructor(
     override readonly loop: EpollLoop,
@@ -56,6 +59,20 @@ export abstract class AcceptServer extends HandleBase implements FdHandler {
     if (!loop.claim(this.fd, this)) {
       loop.libc.close(this.fd);
       throw new SocketError(`fd ${this.fd} is already in use by this loop`, systemError('epoll_ctl', 17));
+    }
+    if (this.exclusive) {
+      try {
+        this.waiter = new ExclusiveWaiter(loop, this.fd, () => this.acceptExclusive());
+      } catch (error) {
+        loop.release(this.fd, this);
+        loop.libc.close(this.fd);
+        throw new SocketError('cannot watch the listening socket', systemError('epoll_ctl', (error as { errno: number }).errno));
+      }
+      loop.addWaiter(this.waiter);
+      loop.serverStarted();
+      this.listening = true;
+      this.activate();
+      return;
     }
     const status = this.watchListener();
     if (status !== 0) {
@@ -103,6 +120,13 @@ export abstract class AcceptServer extends HandleBase implements FdHandler {
     }
   }
 
+  /** The exclusive wait saw a connection (delivered in the poll phase): accept, then wait again. */
+  private acceptExclusive(): void {
+    if (!this.listening) return;
+    this.ioEvent();
+    this.waiter?.acceptDone();
+  }
+
   /** Out of fds: give up the reserve fd for one accept, close that connection, take the reserve back. */
   private shed(errno: number): boolean {
     const loop = this.loop;
@@ -137,10 +161,13 @@ export abstract class AcceptServer extends HandleBase implements FdHandler {
 
   /** Stop watching the listener for BACKOFF_MS, then watch again (connections wait in the backlog). */
   private pause(): void {
-    this.loop.unwatch(this.fd, this);
+    if (this.waiter !== undefined) this.waiter.suspend();
+    else this.loop.unwatch(this.fd, this);
     if (this.backoff === undefined) {
       this.backoff = this.loop.timer(() => {
-        if (this.listening) this.watchListener();
+        if (!this.listening) return;
+        if (this.waiter !== undefined) this.waiter.resume();
+        else this.watchListener();
       }) as KitTimer;
       this.backoff.unref();
     }
@@ -148,8 +175,7 @@ export abstract class AcceptServer extends HandleBase implements FdHandler {
   }
 
   private watchListener(): number {
-    // EPOLLEXCLUSIVE is only valid with EPOLL_CTL_ADD, which is why pause() deletes and this adds.
-    return this.loop.watch(this.fd, this, EPOLLIN | this.loop.edgeFlag | (this.exclusive ? EPOLLEXCLUSIVE : 0));
+    return this.loop.watch(this.fd, this, EPOLLIN | this.loop.edgeFlag);
   }
 
   /** Stop accepting and close the listening fd (synchronously, as libuv does). */
@@ -158,6 +184,11 @@ export abstract class AcceptServer extends HandleBase implements FdHandler {
     this.listening = false;
     this.backoff?.close();
     this.backoff = undefined;
+    if (this.waiter !== undefined) {
+      this.loop.removeWaiter(this.waiter);
+      this.waiter.close();
+      this.waiter = undefined;
+    }
     this.loop.release(this.fd, this);
     this.loop.libc.close(this.fd);
     this.loop.serverStopped();

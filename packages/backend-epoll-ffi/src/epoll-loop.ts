@@ -20,6 +20,7 @@ import { capabilities, name } from './capabilities.js';
 import { connectStream } from './connect.js';
 import { EINTR, EMFILE, ENFILE, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, O_CLOEXEC, O_RDONLY } from './constants.js';
 import { EpollPoller } from './epoll-poller.js';
+import type { ExclusiveWaiter } from './exclusive-waiter.js';
 import type { FdHandler } from './fd-handler.js';
 import { EpollHttpServer } from './http/http-server.js';
 import { EpollIoWatcher } from './io-watcher.js';
@@ -46,6 +47,11 @@ export interface EpollLoopOptions extends LoopOptions {
 export interface EpollStats {
   /** Times Node woke the process for the loop's epoll fd (uv_poll callbacks). */
   wakeups: number;
+  /**
+   * Wake-ups after which `epoll_wait` found nothing: another process took what woke this one (the
+   * thundering herd's signature), or a level-triggered fd stopped being ready in between.
+   */
+  emptyWakeups: number;
   /** `epoll_wait` calls (one per poll tick). */
   polls: number;
   /** Events `epoll_wait` returned. */
@@ -102,7 +108,7 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
   readonly trigger: TriggerMode;
   /** `EPOLLET` in edge-triggered mode, else 0: or-ed into the events of every socket the loop owns. */
   readonly edgeFlag: number;
-  readonly stats: EpollStats = { wakeups: 0, polls: 0, events: 0, listenEvents: 0, accepted: 0, acceptMissed: 0, acceptShed: 0 };
+  readonly stats: EpollStats = { wakeups: 0, emptyWakeups: 0, polls: 0, events: 0, listenEvents: 0, accepted: 0, acceptMissed: 0, acceptShed: 0 };
   /**
    * Reused buffers. Every one is used synchronously between two syscalls and never kept across a
    * callback boundary by the loop (borrowed chunks are views of `readBuffer`: the contract lets
@@ -140,6 +146,10 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
   private readonly ctl: Buffer;
   private readonly ctlWords: Uint32Array;
   private released = false;
+  private readonly waiters = new Set<ExclusiveWaiter>();
+  private waiting = false;
+  /** The current tick was started by a uv_poll callback (for stats.emptyWakeups). */
+  private hostWoken = false;
 
   constructor(
     readonly libc: Libc,
@@ -168,10 +178,14 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
   protected override pollIo(): void {
     const stats = this.stats;
     stats.polls++;
+    if (this.waiters.size > 0) for (const waiter of this.waiters) waiter.pollNow();
     const epollFd = this.poller.epollFd;
     if (epollFd < 0) return;
     const count = this.libc.epoll_wait(epollFd, this.events, MAX_EVENTS, 0);
+    const woken = this.hostWoken;
+    this.hostWoken = false;
     if (count <= 0) {
+      if (woken) stats.emptyWakeups++;
       if (count < 0 && this.libc.errno() !== EINTR) this.report(new SocketError('epoll_wait failed', systemError('epoll_wait', this.libc.errno())), 'poll');
       return;
     }
@@ -191,9 +205,10 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
     }
   }
 
-  /** Called by the poller for every uv_poll callback. */
+  /** Called by the poller for every uv_poll callback, right before its tick. */
   countWakeup(): void {
     this.stats.wakeups++;
+    this.hostWoken = true;
   }
 
   // ---- the fd table ----
@@ -284,6 +299,26 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
   openReserve(): number {
     if (this.reserveFd < 0) this.reserveFd = this.libc.open('/dev/null', O_RDONLY | O_CLOEXEC);
     return this.reserveFd;
+  }
+
+  /** An exclusive listener's pool-thread wait: armed while the loop waits. */
+  addWaiter(waiter: ExclusiveWaiter): void {
+    this.waiters.add(waiter);
+    if (this.waiting) waiter.arm();
+  }
+
+  removeWaiter(waiter: ExclusiveWaiter): void {
+    this.waiters.delete(waiter);
+  }
+
+  /** The poller started (`true`) or stopped waiting for a run: arm or cancel the exclusive waits. */
+  waitingChanged(waiting: boolean): void {
+    if (waiting === this.waiting) return;
+    this.waiting = waiting;
+    for (const waiter of this.waiters) {
+      if (waiting) waiter.arm();
+      else waiter.disarm();
+    }
   }
 
   /** A server started listening: it may need the reserve fd. */

@@ -16,6 +16,8 @@ export interface PolledLoop {
   registeredCount(): number;
   /** The timerfd was opened (`fd >= 0`, put it in the fd table) or is about to be closed (take it out). */
   timerFdChanged(fd: number, open: boolean): void;
+  /** The loop started (`true`) or stopped waiting in its poll phase for this run. */
+  waitingChanged(waiting: boolean): void;
 }
 
 /** The timerfd's registration token: the loop hands out tokens from 1 up, and never this one. */
@@ -130,6 +132,7 @@ export class EpollPoller implements Poller, FdHandler {
       return;
     }
     this.watch?.start();
+    this.loop.waitingChanged(true);
     if (timeout === Infinity) this.disarm();
     else this.arm(timeout);
   }
@@ -140,6 +143,7 @@ export class EpollPoller implements Poller, FdHandler {
 
   release(): void {
     this.watch?.stop();
+    this.loop.waitingChanged(false);
     this.disarm();
     if (this.immediate !== undefined) {
       clearImmediate(this.immediate);

@@ -14,6 +14,11 @@ export interface Libc {
   epoll_create1(flags: number): number;
   epoll_ctl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
   epoll_wait(epfd: number, events: Uint8Array, maxEvents: number, timeout: number): number;
+  /**
+   * epoll_wait on a thread of Node's pool (koffi's async call); `done` runs on the main thread.
+   * It parks a pool thread for as long as it blocks.
+   */
+  epoll_wait_async(epfd: number, events: Uint8Array, maxEvents: number, timeout: number, done: (error: unknown, count: number) => void): void;
   socket(domain: number, type: number, protocol: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
   getsockopt(fd: number, level: number, name: number, value: Uint8Array, length: Uint8Array): number;
@@ -22,6 +27,7 @@ export interface Libc {
   accept4(fd: number, address: Uint8Array | null, length: Uint8Array | null, flags: number): number;
   connect(fd: number, address: Uint8Array, length: number): number;
   read(fd: number, buffer: Uint8Array, length: number): number;
+  write(fd: number, buffer: Uint8Array, length: number): number;
   send(fd: number, buffer: Uint8Array, length: number, flags: number): number;
   writev(fd: number, iov: Uint8Array, count: number): number;
   shutdown(fd: number, how: number): number;
@@ -73,11 +79,14 @@ export function loadLibc(): Libc {
     process.arch === 'x64' ? koffi.pack(null, { events: 'uint32_t', data: 'uint64_t' }) : koffi.struct(null, { events: 'uint32_t', data: 'uint64_t' });
   const f = (definition: string): ((...args: never[]) => number) => lib.func(definition) as (...args: never[]) => number;
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)') as (...args: unknown[]) => number;
+  const epollWait = lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)');
   loaded = {
     koffi,
     epoll_create1: f('int epoll_create1(int flags)'),
     epoll_ctl: f('int epoll_ctl(int epfd, int op, int fd, void *event)'),
-    epoll_wait: f('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
+    epoll_wait: epollWait as unknown as Libc['epoll_wait'],
+    epoll_wait_async: (epfd: number, events: Uint8Array, maxEvents: number, timeout: number, done: (error: unknown, count: number) => void) =>
+      epollWait.async(epfd, events, maxEvents, timeout, done),
     socket: f('int socket(int domain, int type, int protocol)'),
     setsockopt: f('int setsockopt(int fd, int level, int name, void *value, uint32_t length)'),
     getsockopt: f('int getsockopt(int fd, int level, int name, void *value, void *length)'),
@@ -86,6 +95,7 @@ export function loadLibc(): Libc {
     accept4: f('int accept4(int fd, void *address, void *length, int flags)'),
     connect: f('int connect(int fd, void *address, uint32_t length)'),
     read: f('long read(int fd, void *buffer, size_t length)'),
+    write: f('long write(int fd, void *buffer, size_t length)'),
     send: f('long send(int fd, void *buffer, size_t length, int flags)'),
     writev: f('long writev(int fd, void *iov, int count)'),
     shutdown: f('int shutdown(int fd, int how)'),
