@@ -94,15 +94,20 @@ export class WaiterList {
   }
 
   #sweep(): void {
+    // In place: no new array, so a sweep over many live waiters allocates nothing.
     const slots = this.#slots;
-    const kept: unknown[] = [];
+    let kept = 0;
     for (let at = this.#head; at < slots.length; at += 3) {
       const greenlet = slots[at] as Greenlet;
-      if (greenlet.token === slots[at + 1]) kept.push(greenlet, slots[at + 1], slots[at + 2]);
+      if (greenlet.token !== slots[at + 1]) continue;
+      slots[kept] = greenlet;
+      slots[kept + 1] = slots[at + 1];
+      slots[kept + 2] = slots[at + 2];
+      kept += 3;
     }
-    this.#slots = kept;
+    slots.length = kept;
     this.#head = 0;
-    this.#sweepAt = Math.max(48, kept.length * 2);
+    this.#sweepAt = Math.max(48, kept * 2);
   }
 
   /** Drop consumed slots once they are the larger part of the array, keeping `shift` O(1) amortised. */
