@@ -39,8 +39,8 @@ export function currentGreenlet(what: string): Greenlet {
   if (current === MAIN) {
     throw new HubError(
       'ERR_BLOCKING_IN_CALLBACK',
-      `${what} blocks, and only a greenlet can block: this is main code or a loop callback. ` +
-        'Spawn a greenlet (hub.spawn, or run the program with hub.run) and call it there with yield*.',
+      `${what} can block (or acts for the running greenlet), so it needs a greenlet, and this is main code ` +
+        'or a loop callback: spawn a greenlet (hub.spawn, or run the program with hub.run) and call it there with yield*.',
     );
   }
   throw new HubError(
