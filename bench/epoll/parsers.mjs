@@ -1,6 +1,7 @@
 // Which HTTP/1.1 parser the epoll backend uses, by measurement: Node's own llhttp (HTTPParser from
 // the internal _http_common, what node:http runs) against http-parser-js (pure JavaScript, on the
-// registry). Two things are measured for each:
+// registry), and the backend's own fast path in front of llhttp (simple-request.ts: a strict
+// subset, read in JavaScript; everything else goes to llhttp). Two things are measured for each:
 //   speed       ns per request, parsing one request per execute() call as the server does (one
 //               read, one request), with the callbacks the server sets; tinybench-style loop
 //   strictness  which of the RFC 9112 violations of the backend's test corpus it rejects
@@ -18,6 +19,8 @@ const llhttp = require('_http_common').HTTPParser;
 // http-parser-js is a dev dependency of the backend package: resolve it from there.
 const backendRequire = createRequire(new URL('../../packages/backend-epoll-ffi/package.json', import.meta.url));
 const jsParser = backendRequire('http-parser-js').HTTPParser;
+const { SimpleRequestParser, DECLINED } = await import(new URL('../../packages/backend-epoll-ffi/dist/http/simple-request.js', import.meta.url).href);
+const simple = new SimpleRequestParser(require('_http_common').methods);
 
 const requests = {
   'wrk GET (2 header lines)': 'GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n',
@@ -41,6 +44,21 @@ function makeParser(Parser, counters) {
     counters.messages++;
   };
   return parser;
+}
+
+/** The fast path: one parse per request, as the server calls it (a complete request in the read). */
+function simpleSpeed(text) {
+  const input = Buffer.from(text);
+  const out = { method: 0, url: '', minor: 0, headers: [], keepAlive: false, bodyStart: 0, bodyLength: 0 };
+  for (let i = 0; i < 20_000; i++) simple.parse(input, 0, input.length, 65536, out);
+  const samples = [];
+  for (let round = 0; round < 5; round++) {
+    const t0 = performance.now();
+    for (let i = 0; i < count / 5; i++) if (simple.parse(input, 0, input.length, 65536, out) === DECLINED) throw new Error('declined');
+    samples.push(((performance.now() - t0) * 1e6) / (count / 5));
+  }
+  samples.sort((a, b) => a - b);
+  return samples[2];
 }
 
 function speed(Parser, text) {
@@ -93,14 +111,20 @@ function rejects(Parser, text) {
 }
 
 console.log(`command: node bench/epoll/parsers.mjs ${args.join(' ')}`.trim());
-console.log(`Node ${process.version}, http-parser-js ${backendRequire('http-parser-js/package.json').version}; median of 5 rounds of ${count / 5} requests`);
+console.log(`Node ${process.version}, http-parser-js ${backendRequire('http-parser-js/package.json').version}; ns per request, median of 5 rounds of ${count / 5} requests`);
 for (const [name, text] of Object.entries(requests)) {
   const native = speed(llhttp, text);
   const js = speed(jsParser, text);
-  console.log(`${name.padEnd(30)} llhttp ${native.toFixed(0).padStart(5)} ns/request   http-parser-js ${js.toFixed(0).padStart(5)} ns/request   (${(js / native).toFixed(2)}x)`);
+  const fast = simpleSpeed(text);
+  console.log(
+    `${name.padEnd(30)} llhttp ${native.toFixed(0).padStart(5)} ns   http-parser-js ${js.toFixed(0).padStart(5)} ns (${(js / native).toFixed(2)}x)   fast path ${fast.toFixed(0).padStart(5)} ns (${(fast / native).toFixed(2)}x)`,
+  );
 }
 console.log('rejected (yes / no / after: parsed as HTTP/0.9, refused by the backend after the parser):');
 for (const [name, text] of corpus) {
   const show = (value) => (value === true ? 'yes' : value === 'after' ? 'after' : 'NO');
-  console.log(`  ${name.padEnd(26)} llhttp ${show(rejects(llhttp, text)).padEnd(6)} http-parser-js ${show(rejects(jsParser, text))}`);
+  const out = { method: 0, url: '', minor: 0, headers: [], keepAlive: false, bodyStart: 0, bodyLength: 0 };
+  const bytes = Buffer.from(text);
+  const fastDeclines = simple.parse(bytes, 0, bytes.length, 65536, out) === DECLINED ? 'declined (to llhttp)' : 'ACCEPTED';
+  console.log(`  ${name.padEnd(26)} llhttp ${show(rejects(llhttp, text)).padEnd(6)} http-parser-js ${show(rejects(jsParser, text)).padEnd(6)} fast path ${fastDeclines}`);
 }

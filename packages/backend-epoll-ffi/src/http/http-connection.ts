@@ -11,6 +11,7 @@ import { HAS_CONNECTION, HAS_DATE, SAYS_CLOSE } from './response-head.js';
 import { HttpExchange } from './http-exchange.js';
 import type { EpollHttpServer } from './http-server.js';
 import type { NodeHttpParser, ParseError } from './llhttp.js';
+import { DECLINED, type SimpleRequest } from './simple-request.js';
 
 // Where the connection is in reading requests.
 const IDLE = 0; // between requests: the keep-alive timeout runs
@@ -67,6 +68,8 @@ export class HttpConnection implements FdHandler {
   /** Close (FIN) once the queue drains. */
   private closeWhenDrained = false;
   private peerEnded = false;
+  /** llhttp is inside a message (a head split across reads, a body still coming): reads go to it. */
+  private llhttpBusy = false;
   private pendingHeaders: string[] | undefined;
   private pendingUrl = '';
   private remote: SocketAddress | undefined;
@@ -162,9 +165,24 @@ export class HttpConnection implements FdHandler {
     this.corked = true;
     this.regionStart = loop.outLength;
     try {
-      const parsed = this.parser.execute(chunk);
-      // Still corked: the refusal goes out after the answers to the requests before it.
-      if (typeof parsed !== 'number') this.parseFailed(parsed);
+      let at = 0;
+      const length = chunk.length;
+      if (!this.llhttpBusy) {
+        // The fast path, one complete request at a time, while llhttp is between messages.
+        const server = this.server;
+        const request = server.simpleRequest;
+        while (at < length && !this.stopped) {
+          const next = server.simple.parse(chunk, at, length, server.maxHeaderSize, request);
+          if (next === DECLINED) break;
+          this.onSimple(request, chunk);
+          at = next;
+        }
+      }
+      if (at < length && !this.stopped) {
+        const parsed = this.parser.execute(at === 0 ? chunk : chunk.subarray(at));
+        // Still corked: the refusal goes out after the answers to the requests before it.
+        if (typeof parsed !== 'number') this.parseFailed(parsed);
+      }
     } finally {
       this.corked = false;
     }
@@ -238,6 +256,20 @@ export class HttpConnection implements FdHandler {
     return 0;
   }
 
+  /** A request the fast path read in full: the same steps as llhttp's callbacks. */
+  private onSimple(request: SimpleRequest, chunk: Buffer): void {
+    this.onHead(1, request.minor, request.headers, request.method, request.url, false, request.keepAlive);
+    if (request.bodyLength > 0 && this.current !== undefined) {
+      this.current.body(chunk.subarray(request.bodyStart, request.bodyStart + request.bodyLength), true);
+    }
+    this.onComplete();
+  }
+
+  /** llhttp started a message: until it completes, every read goes to llhttp. */
+  onBegin(): void {
+    this.llhttpBusy = true;
+  }
+
   /** llhttp flushed part of a long or split head (never trailers: those come while BUSY, and are dropped). */
   onPartialHead(headers: string[], url: string): void {
     if (this.state === BUSY) return;
@@ -247,10 +279,11 @@ export class HttpConnection implements FdHandler {
 
   onBody(chunk: Buffer): void {
     if (this.stopped && this.current === undefined) return;
-    this.current?.body(chunk);
+    this.current?.body(chunk, false);
   }
 
   onComplete(): void {
+    this.llhttpBusy = false;
     const exchange = this.current;
     this.current = undefined;
     if (this.state === BUSY) this.state = IDLE;

@@ -211,8 +211,11 @@ export class HttpExchange implements HttpResponse {
     return this.requestEvents?.data !== undefined;
   }
 
-  /** A body chunk from llhttp (a fresh copy: Node's parser copies body bytes out of the input). */
-  body(chunk: Buffer): void {
+  /**
+   * A body chunk: a fresh copy from llhttp (Node's parser copies body bytes out of its input), or
+   * (`borrowed`) a view of the loop's read buffer from the fast path, copied only if it has to wait.
+   */
+  body(chunk: Buffer, borrowed: boolean): void {
     if (this.refused) return;
     this.received += chunk.length;
     if (this.received > this.conn.server.limits.maxBodySize) {
@@ -224,7 +227,7 @@ export class HttpExchange implements HttpResponse {
     const data = this.requestEvents?.data;
     if (data === undefined || this.gone) return;
     if (this.bodyPaused || this.held !== undefined) {
-      (this.held ??= []).push(chunk);
+      (this.held ??= []).push(borrowed ? Buffer.from(chunk) : chunk);
       return;
     }
     this.guard(data, chunk);

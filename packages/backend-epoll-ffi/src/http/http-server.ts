@@ -7,6 +7,7 @@ import { HttpConnection } from './http-connection.js';
 import type { HttpExchange } from './http-exchange.js';
 import { loadLlhttp, type Llhttp, type NodeHttpParser } from './llhttp.js';
 import { DateLine } from './response-head.js';
+import { SimpleRequestParser, type SimpleRequest } from './simple-request.js';
 
 // llhttp's callbacks: one function each for every parser, the connection is the parser's `owner`
 // (node:http does the same), so no closure is made per connection.
@@ -23,6 +24,9 @@ function onHeadersComplete(
   keepAlive: boolean,
 ): number {
   return (this.owner as HttpConnection).onHead(major, minor, headers, method, url, upgrade, keepAlive);
+}
+function onMessageBegin(this: NodeHttpParser): void {
+  (this.owner as HttpConnection).onBegin();
 }
 function onHeaders(this: NodeHttpParser, headers: string[], url: string): void {
   (this.owner as HttpConnection).onPartialHead(headers, url);
@@ -56,11 +60,15 @@ export class EpollHttpServer extends AcceptServer implements HttpServer {
   readonly methods: readonly string[];
   /** `Connection: keep-alive` and `Keep-Alive: timeout=<s>` lines, and the blank line. */
   readonly keepAliveLines: string;
+  /** The fast path in front of llhttp (see simple-request.ts), and the object it fills. */
+  readonly simple: SimpleRequestParser;
+  readonly simpleRequest: SimpleRequest = { method: 0, url: '', minor: 1, headers: [], keepAlive: true, bodyStart: 0, bodyLength: 0 };
+  /** llhttp's own head limit (`maxHeaderSize` + `maxUrlLength` + 1 KiB); the fast path declines past it. */
+  readonly maxHeaderSize: number;
   private readonly connections = new Set<HttpConnection>();
   private readonly parsers: NodeHttpParser[] = [];
   private readonly sweeper: KitTimer;
   private readonly date = new DateLine();
-  private readonly maxHeaderSize: number;
 
   private constructor(
     loop: EpollLoop,
@@ -71,6 +79,7 @@ export class EpollHttpServer extends AcceptServer implements HttpServer {
   ) {
     super(loop, socket);
     this.methods = llhttp.methods;
+    this.simple = new SimpleRequestParser(llhttp.methods);
     this.keepAliveLines = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(limits.keepAliveTimeout / 1000)}\r\n\r\n`;
     // llhttp's own limit counts the request line too; it is set past ours so that our exact checks
     // answer first (414, 431). A head longer than this gets llhttp's overflow, answered 431.
@@ -142,6 +151,7 @@ export class EpollHttpServer extends AcceptServer implements HttpServer {
     let parser = this.parsers.pop();
     if (parser === undefined) {
       parser = llhttp.create();
+      parser[llhttp.kOnMessageBegin] = onMessageBegin;
       parser[llhttp.kOnHeaders] = onHeaders;
       parser[llhttp.kOnHeadersComplete] = onHeadersComplete;
       parser[llhttp.kOnBody] = onBody;

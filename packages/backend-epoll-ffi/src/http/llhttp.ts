@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
  * its shape is checked once, here, by parsing a probe request; a Node that changed it makes
  * `serveHttp` fail with a clear error instead of misparsing (and test/llhttp.test.ts fails loudly).
  *
- * The calls it makes back into JavaScript (kOnHeadersComplete, kOnBody, kOnMessageComplete) run
+ * The calls it makes back into JavaScript (kOnMessageBegin, kOnHeadersComplete, kOnBody, kOnMessageComplete) run
  * synchronously inside `execute()`, with the parser as `this`.
  */
 export interface NodeHttpParser {
@@ -31,6 +31,7 @@ export interface ParseError extends Error {
 export interface Llhttp {
   create(): NodeHttpParser;
   readonly REQUEST: number;
+  readonly kOnMessageBegin: number;
   readonly kOnHeaders: number;
   readonly kOnHeadersComplete: number;
   readonly kOnBody: number;
@@ -87,6 +88,7 @@ export function checkHttpCommon(module: unknown): Llhttp {
   const llhttp: Llhttp = {
     create: () => new HTTPParser(),
     REQUEST: constant('REQUEST'),
+    kOnMessageBegin: constant('kOnMessageBegin'),
     kOnHeaders: constant('kOnHeaders'),
     kOnHeadersComplete: constant('kOnHeadersComplete'),
     kOnBody: constant('kOnBody'),
@@ -98,6 +100,9 @@ export function checkHttpCommon(module: unknown): Llhttp {
   const parser = llhttp.create();
   parser.initialize(llhttp.REQUEST, {}, 0, llhttp.kLenientNone);
   const seen: unknown[] = [];
+  parser[llhttp.kOnMessageBegin] = (): void => {
+    seen.push(['begin']);
+  };
   parser[llhttp.kOnHeadersComplete] = (...args: unknown[]): number => {
     seen.push(['head', ...args.slice(0, 5), args[8]]);
     return 0;
@@ -112,7 +117,7 @@ export function checkHttpCommon(module: unknown): Llhttp {
   const parsed = parser.execute(input);
   const bad = parser.execute(Buffer.from('\x01'));
   parser.close();
-  const expected = JSON.stringify([['head', 1, 1, ['Host', 'probe', 'Content-Length', '2'], methods.indexOf('POST'), '/probe?q=1', true], ['body', 'ok'], ['complete']]);
+  const expected = JSON.stringify([['begin'], ['head', 1, 1, ['Host', 'probe', 'Content-Length', '2'], methods.indexOf('POST'), '/probe?q=1', true], ['body', 'ok'], ['complete'], ['begin']]);
   if (parsed !== input.length) throw shapeError(`execute() returned ${String(parsed)} for a ${input.length}-byte request`);
   if (JSON.stringify(seen) !== expected) throw shapeError(`callbacks saw ${JSON.stringify(seen)}, expected ${expected}`);
   if (!(bad instanceof Error) || typeof (bad as ParseError).code !== 'string' || !(bad as ParseError).code.startsWith('HPE_')) {
