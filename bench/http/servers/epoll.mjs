@@ -1,6 +1,6 @@
 // @loop/backend-epoll-ffi: our loop on a raw epoll set through koffi, serving through `serveHttp`
 // with the `response.respond(status, headers, body)` fast path (the shape of node-raw.mjs's
-// writeHead + end). LOOP_EPOLL_TRIGGER=edge selects edge-triggered sockets (default: level).
+// writeHead + end), level-triggered (epoll-edge.mjs is the same, edge-triggered).
 // Follows the server protocol of bench/README.md: PORT from the environment (0 = any free port),
 // one `listening <port>` line on stdout, GET / answers 200 text/plain "hello world", SIGTERM exits.
 import { createLoop } from '@loop/backend-epoll-ffi';

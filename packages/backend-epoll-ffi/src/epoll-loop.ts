@@ -26,7 +26,7 @@ import { EpollHttpServer } from './http/http-server.js';
 import { EpollIoWatcher } from './io-watcher.js';
 import type { Libc } from './libc.js';
 import { systemError } from './libc.js';
-import { openListenSocket, type EpollListenOptions } from './listen-socket.js';
+import { openListenSocket, type EpollHttpOptions, type EpollListenOptions } from './listen-socket.js';
 import { EpollTcpServer } from './tcp-server.js';
 import { iovBuffer } from './write-queue.js';
 
@@ -356,10 +356,13 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
   protected startServeHttp(options: HttpServerOptions, handler: HttpHandler, done: Completion<HttpServer>): void {
     const resolved = resolveListenOptions(options);
     const limits = resolveHttpLimits(options);
-    const extra = options as EpollListenOptions;
+    const extra = options as EpollHttpOptions;
+    if (extra.parser !== undefined && extra.parser !== 'fast' && extra.parser !== 'llhttp') {
+      throw new EventLoopError('ERR_INVALID_ARG', `parser must be 'fast' or 'llhttp', got ${String(extra.parser)}`);
+    }
     this.resolveHost(resolved.host, extra.fd, done, (host) => {
       const socket = openListenSocket(this, { ...resolved, host }, extra);
-      return EpollHttpServer.start(this, socket, limits, handler);
+      return EpollHttpServer.start(this, socket, limits, handler, extra.parser !== 'llhttp');
     });
   }
 

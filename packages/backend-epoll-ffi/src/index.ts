@@ -14,7 +14,7 @@ import { platformProblem } from './platform.js';
 
 export { capabilities, name } from './capabilities.js';
 export type { EpollEventLoop, EpollLoopOptions, EpollStats, TriggerMode } from './epoll-loop.js';
-export type { EpollListenOptions } from './listen-socket.js';
+export type { EpollHttpOptions, EpollListenOptions } from './listen-socket.js';
 
 /**
  * Create a loop on its own epoll set. Callbacks run in the phases of the `EventLoop` contract; I/O

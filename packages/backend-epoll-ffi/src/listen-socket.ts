@@ -24,6 +24,16 @@ export interface EpollListenOptions extends ListenOptions {
   readonly exclusive?: boolean;
 }
 
+/** `serveHttp` options this backend adds: {@link EpollListenOptions} and the parser. */
+export interface EpollHttpOptions extends EpollListenOptions {
+  /**
+   * `'fast'` (the default): complete requests in the strict common form are read by the backend's
+   * fast path in JavaScript, everything else by llhttp. `'llhttp'`: every request goes through
+   * llhttp (to compare, or to rule the fast path out). Both refuse the same input.
+   */
+  readonly parser?: 'fast' | 'llhttp';
+}
+
 /** A listening socket, open and bound. */
 export interface ListeningSocket {
   readonly fd: number;

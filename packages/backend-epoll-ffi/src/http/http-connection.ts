@@ -167,7 +167,7 @@ export class HttpConnection implements FdHandler {
     try {
       let at = 0;
       const length = chunk.length;
-      if (!this.llhttpBusy) {
+      if (!this.llhttpBusy && this.server.fastPath) {
         // The fast path, one complete request at a time, while llhttp is between messages.
         const server = this.server;
         const request = server.simpleRequest;

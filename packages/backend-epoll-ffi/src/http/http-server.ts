@@ -76,6 +76,8 @@ export class EpollHttpServer extends AcceptServer implements HttpServer {
     readonly limits: Readonly<Required<HttpLimits>>,
     private readonly handler: HttpHandler,
     private readonly llhttp: Llhttp,
+    /** Whether the fast path reads the requests it can (else llhttp reads them all). */
+    readonly fastPath: boolean,
   ) {
     super(loop, socket);
     this.methods = llhttp.methods;
@@ -96,7 +98,7 @@ export class EpollHttpServer extends AcceptServer implements HttpServer {
    * @throws Error when Node's HTTP parser is not what this backend expects; SocketError when the
    * socket cannot be watched (it is closed then)
    */
-  static start(loop: EpollLoop, socket: ListeningSocket, limits: Readonly<Required<HttpLimits>>, handler: HttpHandler): EpollHttpServer {
+  static start(loop: EpollLoop, socket: ListeningSocket, limits: Readonly<Required<HttpLimits>>, handler: HttpHandler, fastPath: boolean): EpollHttpServer {
     let llhttp: Llhttp;
     try {
       llhttp = loadLlhttp();
@@ -104,7 +106,7 @@ export class EpollHttpServer extends AcceptServer implements HttpServer {
       loop.libc.close(socket.fd);
       throw error;
     }
-    const server = new EpollHttpServer(loop, socket, limits, handler, llhttp);
+    const server = new EpollHttpServer(loop, socket, limits, handler, llhttp, fastPath);
     server.startListening();
     return server;
   }
