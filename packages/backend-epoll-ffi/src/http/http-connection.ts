@@ -427,6 +427,7 @@ export class HttpConnection implements FdHandler {
     const server = this.server;
     const keep = exchange.keepAlive && !exchange.closeAfter && !server.closing && (flags & SAYS_CLOSE) === 0;
     if (!keep) exchange.closeAfter = true;
+    if (keep && (flags & (HAS_DATE | HAS_CONNECTION)) === 0) return server.keepAliveTail();
     const date = (flags & HAS_DATE) === 0 ? server.dateLine() : '';
     if ((flags & HAS_CONNECTION) !== 0) return `${date}\r\n`;
     return keep ? `${date}${server.keepAliveLines}` : `${date}Connection: close\r\n\r\n`;

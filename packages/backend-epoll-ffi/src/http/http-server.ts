@@ -69,6 +69,8 @@ export class EpollHttpServer extends AcceptServer implements HttpServer {
   private readonly parsers: NodeHttpParser[] = [];
   private readonly sweeper: KitTimer;
   private readonly date = new DateLine();
+  private tailDate = '';
+  private tail = '';
 
   private constructor(
     loop: EpollLoop,
@@ -114,6 +116,16 @@ export class EpollHttpServer extends AcceptServer implements HttpServer {
   /** The `Date` line, formatted at most once a second. */
   dateLine(): string {
     return this.date.get(this.loop.now());
+  }
+
+  /** The `Date` line, the keep-alive lines and the blank line: the end of most heads, built once a second. */
+  keepAliveTail(): string {
+    const date = this.date.get(this.loop.now());
+    if (date !== this.tailDate) {
+      this.tailDate = date;
+      this.tail = date + this.keepAliveLines;
+    }
+    return this.tail;
   }
 
   protected accepted(fd: number): void {

@@ -32,12 +32,30 @@ export function statusHasBody(status: number): boolean {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
+// Checked lines of string headers seen before, by name: strings never change, so a name and value
+// met again (the same header object answering every request, say) skip the checks and the
+// concatenation. Bounded: cleared when it grows past LINE_CACHE names.
+const LINE_CACHE = 256;
+const lineCache = new Map<string, { value: string; line: string }>();
+
 /**
  * `name: value\r\n` for one header (one line per element of an array), checked.
  * @throws EventLoopError `ERR_INVALID_ARG` for a name that is not a token or a value with CR, LF,
  * NUL or another control character
  */
 export function headerLines(name: string, value: HttpHeaderValue): string {
+  if (typeof value === 'string') {
+    const cached = lineCache.get(name);
+    if (cached !== undefined && cached.value === value) return cached.line;
+    const line = checkedLines(name, value);
+    if (lineCache.size >= LINE_CACHE) lineCache.clear();
+    lineCache.set(name, { value, line });
+    return line;
+  }
+  return checkedLines(name, value);
+}
+
+function checkedLines(name: string, value: HttpHeaderValue): string {
   if (typeof name !== 'string' || !TOKEN.test(name)) throw new EventLoopError('ERR_INVALID_ARG', `invalid header name ${JSON.stringify(name)}`);
   if (typeof value === 'number') return `${name}: ${value}\r\n`;
   if (typeof value === 'string') {
