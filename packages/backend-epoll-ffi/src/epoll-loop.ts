@@ -66,12 +66,24 @@ export interface EpollStats {
   acceptShed: number;
 }
 
-/** The EventLoop of this backend, with what only it offers. */
+/**
+ * The EventLoop of this backend, with what only it offers: its trigger mode, its counters, and the
+ * listen options of {@link EpollListenOptions} (`fd`, `exclusive`) and {@link EpollHttpOptions}
+ * (`parser`).
+ */
 export interface EpollEventLoop extends EventLoop {
   /** The trigger mode of the loop's own sockets. */
   readonly trigger: TriggerMode;
   /** A live view of the loop's counters (reset them by assigning 0). */
   readonly stats: EpollStats;
+  /** {@link EventLoop.listen}, with this backend's listen options. */
+  listen(options: EpollListenOptions, onConnection: (stream: TcpStream) => void, callback: Completion<TcpServer>): void;
+  /** {@link EventLoop.listen}, with this backend's listen options. */
+  listen(options: EpollListenOptions, onConnection: (stream: TcpStream) => void): Promise<TcpServer>;
+  /** {@link EventLoop.serveHttp}, with this backend's options. */
+  serveHttp(options: HttpServerOptions & EpollHttpOptions, handler: HttpHandler, callback: Completion<HttpServer>): void;
+  /** {@link EventLoop.serveHttp}, with this backend's options. */
+  serveHttp(options: HttpServerOptions & EpollHttpOptions, handler: HttpHandler): Promise<HttpServer>;
 }
 
 // Events fetched per epoll_wait. A full batch means more may be ready: Node reports the epoll fd

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { expect } from 'vitest';
 import type { HttpHandler, HttpServer, HttpServerOptions } from '@loop/core';
-import { createLoop, type EpollEventLoop, type TriggerMode } from '../src/index.js';
+import { createLoop, type EpollEventLoop, type EpollHttpOptions, type TriggerMode } from '../src/index.js';
 
 /** Open fds of this process. */
 export function openFdCount(): number {
@@ -104,7 +104,7 @@ export interface Served {
 }
 
 /** Serve `handler` on a fresh loop while `fn` runs; then close everything and check no fd leaked. */
-export async function serve(trigger: TriggerMode, options: HttpServerOptions, handler: HttpHandler, fn: (served: Served) => Promise<void>): Promise<void> {
+export async function serve(trigger: TriggerMode, options: HttpServerOptions & EpollHttpOptions, handler: HttpHandler, fn: (served: Served) => Promise<void>): Promise<void> {
   const fdsBefore = openFdCount();
   const errors: unknown[] = [];
   const loop = createLoop({ trigger, onError: (error) => errors.push(error) });

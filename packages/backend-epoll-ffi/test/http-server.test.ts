@@ -222,6 +222,24 @@ describe.each(['level', 'edge'] as const)('HTTP on raw sockets (%s-triggered)', 
       },
     ));
 
+  it("answers the same with every request parsed by llhttp (parser: 'llhttp'), and refuses an unknown parser", () => {
+    const seen: string[] = [];
+    return serve(
+      trigger,
+      { parser: 'llhttp' },
+      (request, response) => {
+        seen.push(`${request.method} ${request.url} ${request.header('host')}`);
+        response.respond(200, plain, 'ok');
+      },
+      async ({ loop, send }) => {
+        const responses = await send('GET /a HTTP/1.1\r\nHost: t\r\n\r\nPOST /b HTTP/1.1\r\nHost: u\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi');
+        expect(responses.map((r) => r.body)).toEqual(['ok', 'ok']);
+        expect(seen).toEqual(['GET /a t', 'POST /b u']);
+        expect(() => loop.serveHttp({ port: 0, parser: 'other' as 'llhttp' }, () => undefined, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+      },
+    );
+  });
+
   it('counts every accepted connection and every epoll batch in loop.stats', () =>
     serve(
       trigger,
