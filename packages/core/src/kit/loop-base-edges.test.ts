@@ -3,7 +3,7 @@
 // CONTRIBUTING.md). The loop here runs on a poller driven by hand and a clock the test moves.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
-import { UnsupportedError } from '../errors.js';
+import { EventLoopError, UnsupportedError } from '../errors.js';
 import type { Completion, HttpHandler, HttpServer, HttpServerOptions, Timer } from '../index.js';
 import type { ConnectOptions, ListenOptions, TcpServer, TcpStream } from '../stream.js';
 import { LoopBase, reportToProcess, type Poller } from './loop-base.js';
@@ -208,7 +208,9 @@ describe('kit loop: run() and close()', () => {
     expect(() => loop.close()).toThrow('(none; 4 closing; 0 operations in flight)');
     await runToEnd(loop);
     loop.close();
+    const releases = loop.poller.calls.filter((call) => call === 'release').length;
     loop.close(); // closing twice is a no-op
+    expect(loop.poller.calls.filter((call) => call === 'release')).toHaveLength(releases);
     expect(loop.poller.calls.at(-1)).toBe('release');
   });
 
@@ -300,6 +302,277 @@ describe('the default error handler (reportToProcess)', () => {
     const text = printed.join('');
     expect(text.indexOf('handler broke')).toBeGreaterThanOrEqual(0);
     expect(text.indexOf('callback broke')).toBeGreaterThan(text.indexOf('handler broke'));
+    loop.close();
+  });
+});
+
+/** A kit loop whose operations the test completes by hand. */
+class OperationLoop extends ManualLoop {
+  readonly started: Completion<unknown>[] = [];
+  failAfterDone = false;
+  constructor() {
+    super({ ...allCapabilities, tcp: true, http: true, io: true });
+  }
+  protected override startListen(_o: ListenOptions, _c: (s: TcpStream) => void, done: Completion<TcpServer>): void {
+    this.started.push(done as Completion<unknown>);
+    if (this.failAfterDone) {
+      done(undefined, undefined);
+      throw new Error('failed after done');
+    }
+  }
+  protected override startServeHttp(options: HttpServerOptions, _h: HttpHandler, done: Completion<HttpServer>): void {
+    if (typeof options !== 'object' || options === null) throw new EventLoopError('ERR_INVALID_ARG', 'http options must be an object');
+    this.started.push(done as Completion<unknown>);
+  }
+}
+
+describe('kit loop: the clock and the poll timeout', () => {
+  it('reads the clock before the timers that run ahead of the first iteration', async () => {
+    const loop = new ManualLoop();
+    const order: string[] = [];
+    loop.timer(() => order.push('timer')).start(5);
+    loop.callSoon(() => order.push('pending'));
+    loop.time = 10; // time passed while the loop was not running
+    await runToEnd(loop);
+    expect(order).toEqual(['timer', 'pending']);
+    loop.close();
+  });
+
+  it('reads the clock again before the timer phase: time spent in check callbacks counts', async () => {
+    const loop = new ManualLoop();
+    const order: string[] = [];
+    const check = loop.check((hook) => {
+      hook.close();
+      loop.time += 20;
+      order.push('check');
+    });
+    check.start();
+    loop.timer(() => order.push('timer')).start(15);
+    const done = loop.run('once');
+    loop.pollTick();
+    await done;
+    expect(order).toEqual(['check', 'timer']);
+    await runToEnd(loop);
+    loop.close();
+  });
+
+  it('runs a timer due exactly now', async () => {
+    const loop = new ManualLoop();
+    let fired = 0;
+    loop.timer(() => fired++).start(10);
+    loop.time = 10;
+    await runToEnd(loop);
+    expect(fired).toBe(1);
+    loop.close();
+  });
+
+  it("does not block in run('once') when callbacks were pending as the iteration began", async () => {
+    const loop = new ManualLoop();
+    const far = loop.timer(() => undefined).start(60_000);
+    loop.callSoon(() => undefined);
+    const done = loop.run('once');
+    expect(loop.poller.calls).toEqual(['poll 0']);
+    loop.pollTick();
+    expect(await done).toBe(true);
+    far.close();
+    await runToEnd(loop);
+    loop.close();
+  });
+
+  it('does not block while an idle hook is active, and blocks again once an I/O callback stopped it', async () => {
+    const loop = new ManualLoop();
+    const far = loop.timer(() => undefined).start(60_000);
+    const idle = loop.idle(() => undefined).start();
+    const done = loop.run();
+    expect(loop.poller.calls).toEqual(['poll 0']);
+    loop.deliver(() => idle.stop(), undefined, undefined);
+    loop.pollTick();
+    // Still in the same iteration's poll phase, now waiting for the timer.
+    expect(loop.poller.calls).toEqual(['poll 0', 'wake', 'poll 60000']);
+    expect(loop.isPolling()).toBe(true);
+    far.close();
+    idle.close();
+    loop.pollTick();
+    expect(await done).toBe(false);
+    loop.close();
+  });
+
+  it('blocks as usual after stop() on a hook that was never started', async () => {
+    const loop = new ManualLoop();
+    for (const kind of ['idle', 'prepare', 'check'] as const) loop[kind](() => undefined).stop();
+    const far = loop.timer(() => undefined).start(60_000);
+    const done = loop.run('once');
+    expect(loop.poller.calls).toEqual(['poll 60000']);
+    far.close();
+    loop.pollTick();
+    expect(await done).toBe(false);
+    loop.close();
+  });
+
+  it('ends the poll phase after each batch while a prepare hook is active, so it runs once per batch', async () => {
+    const { loop, keepAlive, done } = polling();
+    const order: string[] = [];
+    const prepare = loop.prepare(() => order.push('prepare')).start();
+    loop.deliver(() => order.push('event'), undefined, undefined);
+    loop.pollTick();
+    expect(order).toEqual(['event', 'prepare']);
+    prepare.close();
+    loop.pollTick();
+    await finish(loop, keepAlive, done);
+  });
+
+  it('ignores a stale tick that arrives after the poll phase ended', async () => {
+    const loop = new ManualLoop();
+    let checks = 0;
+    const check = loop.check(() => checks++).start();
+    await runToEnd(loop, 'nowait');
+    expect(checks).toBe(1);
+    loop.pollTick();
+    expect(checks).toBe(1);
+    expect(loop.isRunning()).toBe(false);
+    check.close();
+    await runToEnd(loop);
+    loop.close();
+  });
+});
+
+describe('kit loop: pending callbacks', () => {
+  it('counts a cancelled callback out once, however often it is cancelled, and not after it ran', async () => {
+    const loop = new ManualLoop();
+    const cancelled = loop.callSoon(() => undefined);
+    cancelled.cancel();
+    cancelled.cancel();
+    let ran = 0;
+    const kept = loop.callSoon(() => ran++);
+    expect(loop.alive()).toBe(true);
+    await runToEnd(loop);
+    expect(ran).toBe(1);
+    kept.cancel(); // after it ran: a no-op
+    loop.callSoon(() => ran++);
+    expect(loop.alive()).toBe(true);
+    await runToEnd(loop);
+    expect(ran).toBe(2);
+    loop.close();
+  });
+});
+
+describe('kit loop: operations', () => {
+  it('completes a callback-form operation once in the poll phase, and keeps the loop alive until then', async () => {
+    const loop = new OperationLoop();
+    const results: unknown[] = [];
+    loop.listen({}, () => undefined, (error, server) => results.push(error ?? server));
+    expect(loop.alive()).toBe(true);
+    const done = loop.started[0] as Completion<unknown>;
+    const first = { name: 'server' };
+    done(undefined, first);
+    done(undefined, { name: 'second completion' });
+    expect(results).toEqual([]);
+    await runToEnd(loop);
+    expect(results).toEqual([first]);
+    expect(loop.alive()).toBe(false);
+    loop.close();
+  });
+
+  it('counts an operation whose start threw after completing only once', async () => {
+    const loop = new OperationLoop();
+    loop.failAfterDone = true;
+    expect(() => loop.listen({}, () => undefined, () => undefined)).toThrow('failed after done');
+    await expect(loop.listen({}, () => undefined)).resolves.toBeUndefined();
+    loop.failAfterDone = false;
+    await runToEnd(loop);
+    const inFlight = loop.listen({}, () => undefined);
+    expect(loop.alive()).toBe(true); // a miscount would have hidden this one
+    expect(() => loop.close()).toThrow('(none; 0 closing; 1 operations in flight)');
+    (loop.started.at(-1) as Completion<unknown>)(new EventLoopError('ERR_SOCKET', 'refused'), undefined);
+    await expect(inFlight).rejects.toMatchObject({ code: 'ERR_SOCKET' });
+    await runToEnd(loop);
+    loop.close();
+  });
+
+  it('settles a promise-form operation once, and wakes a waiting poll when it ends', async () => {
+    const loop = new OperationLoop();
+    const far = loop.timer(() => undefined).start(60_000);
+    const running = loop.run();
+    const listening = loop.listen({}, () => undefined);
+    loop.poller.calls.length = 0;
+    const complete = loop.started[0] as Completion<unknown>;
+    complete(undefined, 'server');
+    complete(new EventLoopError('ERR_SOCKET', 'late'), undefined);
+    await expect(listening).resolves.toBe('server');
+    expect(loop.poller.calls).toEqual(['wake']);
+    far.close();
+    loop.pollTick();
+    expect(await running).toBe(false);
+    loop.close();
+  });
+
+  it('refuses operations on a closed loop: the callback form throws, the promise form rejects', async () => {
+    const loop = new OperationLoop();
+    loop.close();
+    expect(() => loop.listen({}, () => undefined, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_LOOP_CLOSED', message: 'the loop was closed' }));
+    await expect(loop.listen({}, () => undefined)).rejects.toMatchObject({ code: 'ERR_LOOP_CLOSED' });
+  });
+
+  it('throws bad options of the callback form as they are, and checks the websocket option only for an object', async () => {
+    const loop = new OperationLoop();
+    expect(() => loop.serveHttp(null as never, () => undefined, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: 'http options must be an object' }));
+    expect(() => loop.serveHttp({ websocket: {} } as never, () => undefined, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNSUPPORTED', capability: 'websocket', message: expect.stringContaining('this backend has no WebSocket server') }),
+    );
+    expect(loop.alive()).toBe(false);
+    loop.close();
+  });
+});
+
+describe('kit loop: argument and capability errors say what went wrong', () => {
+  it('names the callback, the handler and the missing capability', async () => {
+    const bare = new ManualLoop();
+    expect(() => bare.callSoon(42 as never)).toThrow('callback must be a function, got number');
+    expect(() => bare.timer('x' as never)).toThrow('callback must be a function, got string');
+    expect(() => bare.idle(null as never)).toThrow('callback must be a function, got object');
+    expect(() => bare.setErrorHandler(1 as never)).toThrow('handler must be a function, got number');
+    expect(() => bare.run('sometimes' as never)).toThrow("run mode must be 'default', 'once' or 'nowait', got 'sometimes'");
+    expect(() => bare.listen({}, () => undefined, () => undefined)).toThrow(expect.objectContaining({ capability: 'tcp', message: expect.stringContaining('this backend has no raw TCP') }));
+    expect(() => bare.connect({ port: 1 }, () => undefined)).toThrow(expect.objectContaining({ capability: 'tcp', message: expect.stringContaining('this backend has no raw TCP') }));
+    expect(() => bare.serveHttp({}, () => undefined, () => undefined)).toThrow(expect.objectContaining({ capability: 'http', message: expect.stringContaining('this backend has no HTTP server') }));
+    expect(() => bare.io(3, () => undefined)).toThrow(expect.objectContaining({ capability: 'io', message: expect.stringContaining('this backend cannot watch file descriptors') }));
+    expect(() => new ManualLoop({ ...allCapabilities, idle: false }).idle(() => undefined)).toThrow('this backend has no such phase');
+    expect(() => new ManualLoop({ ...allCapabilities, runOnce: false }).run('once')).toThrow('this backend cannot run a single iteration');
+    expect(() => new ManualLoop({ ...allCapabilities, runNowait: false }).run('nowait')).toThrow('this backend cannot poll without blocking');
+    const loop = new OperationLoop();
+    expect(() => loop.listen({}, 'x' as never, () => undefined)).toThrow('onConnection must be a function, got string');
+    expect(() => loop.serveHttp({}, 'x' as never, () => undefined)).toThrow('handler must be a function, got string');
+    expect(() => loop.listen({}, () => undefined, 'x' as never)).toThrow('callback must be a function, got string');
+    bare.close();
+    loop.close();
+  });
+
+  it('accepts fds from 0 to 2^31-1 and refuses others, naming the fd; io without a watcher implementation is unsupported', () => {
+    const loop = new OperationLoop();
+    for (const fd of [0, 0x7fffffff]) {
+      expect(() => loop.io(fd, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED', message: expect.stringContaining('does not implement createIoWatcher') }));
+    }
+    for (const fd of [-1, 0x80000000, 1.5]) {
+      expect(() => loop.io(fd, () => undefined)).toThrow(`fd must be a non-negative integer, got ${fd}`);
+    }
+    expect(() => loop.io(3, 'x' as never)).toThrow('callback must be a function, got string');
+    loop.close();
+  });
+
+  it('refuses new hooks, timers and watchers once closed', () => {
+    const loop = new OperationLoop();
+    loop.close();
+    for (const make of [() => loop.idle(() => undefined), () => loop.prepare(() => undefined), () => loop.check(() => undefined), () => loop.io(3, () => undefined)]) {
+      expect(make).toThrow(expect.objectContaining({ code: 'ERR_LOOP_CLOSED' }));
+    }
+  });
+
+  it('names the timer value it refuses', () => {
+    const loop = new ManualLoop();
+    const timer = loop.timer(() => undefined);
+    expect(() => timer.start(-1)).toThrow(`timeout must be a finite number in [0, ${Number.MAX_SAFE_INTEGER}], got -1`);
+    expect(() => timer.start(1, -1)).toThrow(`repeat must be a finite number in [0, ${Number.MAX_SAFE_INTEGER}], got -1`);
+    expect(() => (timer.repeat = Number.NaN)).toThrow(`repeat must be a finite number in [0, ${Number.MAX_SAFE_INTEGER}], got NaN`);
     loop.close();
   });
 });
