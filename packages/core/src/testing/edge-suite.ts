@@ -67,6 +67,20 @@ export function defineEdgeSuite(createLoop: LoopFactory, capabilities: Capabilit
         expect(fired).toBe(3);
       }));
 
+    it('a timer stopped or closed before it is due never fires, and the closed one runs its close callback', () =>
+      withLoop(createLoop, async (loop) => {
+        const order: string[] = [];
+        const stopped = loop.timer(() => order.push('stopped timer')).start(1);
+        const closed = loop.timer(() => order.push('closed timer')).start(1);
+        loop.timer(() => order.push('keep-alive')).start(20);
+        stopped.stop();
+        closed.close(() => order.push('close callback'));
+        await loop.run();
+        expect(order).toEqual(['close callback', 'keep-alive']);
+        stopped.close();
+        await loop.run();
+      }));
+
     it('a repeating timer stopped from its own callback does not fire again while another handle keeps the loop alive', () =>
       withLoop(createLoop, async (loop) => {
         const order: string[] = [];
@@ -194,6 +208,52 @@ export function defineEdgeSuite(createLoop: LoopFactory, capabilities: Capabilit
           expect(order).toEqual(['first 1', 'first 2', 'second 2', 'first 3', 'second 3']);
         }));
     }
+  });
+
+  describe('edge cases: more hooks and pending callbacks', () => {
+    const kinds = (['idle', 'prepare', 'check'] as const).filter((kind) => capabilities[kind]);
+    for (const kind of kinds) {
+      it(`stopping one ${kind} hook leaves the other ${kind} hooks running`, () =>
+        withLoop(createLoop, async (loop) => {
+          const order: string[] = [];
+          let iteration = 0;
+          const hooks = ['a', 'b', 'c'].map((name) =>
+            loop[kind]((hook) => {
+              order.push(`${name} ${iteration}`);
+              if (name === 'a') hook.stop();
+              if (name === 'c' && ++iteration === 2) {
+                for (const each of hooks) each.close();
+                ticker.close();
+              }
+            }),
+          );
+          const ticker = loop.timer(() => undefined).start(1, 1);
+          for (const hook of hooks) hook.start();
+          await loop.run();
+          expect(order).toEqual(['a 0', 'b 0', 'c 0', 'b 1', 'c 1']);
+        }));
+
+      it(`refuses to start a closed ${kind} hook with ERR_HANDLE_CLOSED`, () =>
+        withLoop(createLoop, async (loop) => {
+          const hook = loop[kind](() => undefined);
+          hook.close();
+          expect(() => hook.start()).toThrow(expect.objectContaining({ code: 'ERR_HANDLE_CLOSED' }));
+          expect(hook.isActive()).toBe(false);
+          await loop.run();
+        }));
+    }
+
+    it('counts a callSoon cancelled twice out once: a callback queued after it still keeps the loop alive and runs', () =>
+      withLoop(createLoop, async (loop) => {
+        let ran = 0;
+        const cancelled = loop.callSoon(() => ran++);
+        cancelled.cancel();
+        cancelled.cancel();
+        loop.callSoon(() => ran++);
+        expect(loop.alive()).toBe(true);
+        expect(await loop.run()).toBe(false);
+        expect(ran).toBe(1);
+      }));
   });
 
   describe('edge cases: stop()', () => {
