@@ -165,3 +165,13 @@ export function ranInPollPhase(order: string[], event: string): boolean {
   const after = order.indexOf('check', at);
   return before >= 0 && after > at && !order.slice(before + 1, at).includes('check');
 }
+
+/**
+ * Let `ms` pass on the loop's clock inside a callback: a busy-wait moves a real clock; a virtual
+ * clock (a loop with an `advance(ms)` method, such as `@loop/backend-virtual`'s) moves only by hand.
+ */
+export function passTime(loop: EventLoop, ms: number): void {
+  const advance = (loop as EventLoop & { advance?: unknown }).advance;
+  if (typeof advance === 'function') (advance as (ms: number) => void).call(loop, ms);
+  else busyWait(ms);
+}

@@ -2,17 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
 import { EventLoopError, UnsupportedError } from '../errors.js';
 import type { EventLoop, PhaseHook } from '../loop.js';
-import { busyWait, forCapability, recordingLoop, withLoop, type LoopFactory } from './helpers.js';
+import { forCapability, passTime, recordingLoop, withLoop, type LoopFactory } from './helpers.js';
 
-/**
- * Let `ms` pass on the loop's clock inside a callback: a busy-wait moves a real clock; a virtual
- * clock (a loop with an `advance(ms)` method, such as `@loop/backend-virtual`'s) moves only by hand.
- */
-function passTime(loop: EventLoop, ms: number): void {
-  const advance = (loop as EventLoop & { advance?: unknown }).advance;
-  if (typeof advance === 'function') (advance as (ms: number) => void).call(loop, ms);
-  else busyWait(ms);
-}
 
 /** The phase, timer, callback, run-mode and error rules of the contract (libuv's test list). */
 export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilities): void {
