@@ -7,10 +7,12 @@ import { describeHub, thrownBy } from './helpers.js';
 describeHub('Greenlet', (t) => {
   it('joins: true once the greenlet has finished, false when the timeout comes first', async () => {
     const { value } = await t.run(function* () {
+      const release = new Event();
       const slow = spawn(function* () {
-        yield* sleep(30);
+        yield* release.wait();
       });
       const early = yield* slow.join(1);
+      release.set();
       const late = yield* slow.join();
       const again = yield* slow.join(); // already finished: at once
       return [early, late, again, slow.ready];

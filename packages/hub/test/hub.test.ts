@@ -142,10 +142,12 @@ describeHub('hub', (t) => {
         yield* sleep(ms);
         log.push(`${ms}`);
       };
-      yield* joinall([spawn(sleeper, 30), spawn(sleeper, 10), spawn(sleeper, 20)]);
+      // Each sleep counts from the clock when it starts (gevent refreshes it too), so the gaps are
+      // kept far above the time between the three starts.
+      yield* joinall([spawn(sleeper, 120), spawn(sleeper, 40), spawn(sleeper, 80)]);
       return log;
     });
-    expect(value).toEqual(['10', '20', '30']);
+    expect(value).toEqual(['40', '80', '120']);
   });
 
   it('hands the loop back after the switch interval, so a greenlet spinning on sleep(0) cannot starve timers', async () => {
@@ -173,21 +175,26 @@ describeHub('hub', (t) => {
     const { value } = await t.run(function* () {
       const log: string[] = [];
       const late = new Event();
+      const gaveUp = new Event();
+      const release = new Event();
       const waiter = spawn(function* () {
         const woken = yield* late.wait(1); // times out: the registration goes stale
         log.push(`wait ended ${String(woken)}`);
-        yield* sleep(20); // the late set() below must not end this sleep early
-        log.push('slept');
+        gaveUp.set();
+        yield* release.wait(); // the late set() below must not end this wait
+        log.push('released');
       });
-      yield* sleep(5);
+      yield* gaveUp.wait();
       late.set();
       log.push('late set');
+      yield* sleep(0); // a drain: a wrong wake-up would run the waiter here
       yield* sleep(0);
-      log.push('main after a drain');
+      log.push('main after two drains');
+      release.set();
       yield* waiter.join();
       return log;
     });
-    expect(value).toEqual(['wait ended false', 'late set', 'main after a drain', 'slept']);
+    expect(value).toEqual(['wait ended false', 'late set', 'main after two drains', 'released']);
   });
 
   it('runs the main greenlet of run() to its end and resolves with its value', async () => {

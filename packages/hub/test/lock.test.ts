@@ -1,6 +1,6 @@
 // Semaphore, BoundedSemaphore, Lock, RLock and withLock.
 import { expect, it } from 'vitest';
-import { BoundedSemaphore, HubError, InvalidArgumentError, Lock, RLock, Semaphore, joinall, sleep, spawn, withLock } from '../src/index.js';
+import { BoundedSemaphore, Event, HubError, InvalidArgumentError, Lock, RLock, Semaphore, joinall, sleep, spawn, withLock } from '../src/index.js';
 import { describeHub, thrownBy } from './helpers.js';
 
 describeHub('locks', (t) => {
@@ -66,20 +66,25 @@ describeHub('locks', (t) => {
     const { value } = await t.run(function* () {
       const lock = new Lock();
       const log: string[] = [];
+      const gaveUp = new Event();
+      const release = new Event();
       yield* lock.acquire();
       const impatient = spawn(function* () {
         log.push(`acquired ${String(yield* lock.acquire({ timeout: 1 }))}`);
-        yield* sleep(20); // the release below must not end this sleep
-        log.push('slept');
+        gaveUp.set();
+        yield* release.wait(); // the lock's release below must not end this wait
+        log.push('released');
       });
-      yield* sleep(5);
+      yield* gaveUp.wait();
       lock.release();
       yield* sleep(0);
+      yield* sleep(0);
       log.push(`locked ${String(lock.locked())}`);
+      release.set();
       yield* impatient.join();
       return log;
     });
-    expect(value).toEqual(['acquired false', 'locked false', 'slept']);
+    expect(value).toEqual(['acquired false', 'locked false', 'released']);
   });
 
   it('lets a waiter wait() for a free permit without taking it', async () => {

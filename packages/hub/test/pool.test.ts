@@ -9,17 +9,25 @@ describeHub('Group', (t) => {
     const { value } = await t.run(function* () {
       const group = new Group();
       const log: string[] = [];
-      for (const ms of [5, 1]) {
+      const go = { a: new Event(), b: new Event() };
+      for (const name of ['a', 'b'] as const) {
         group.spawn(function* () {
-          yield* sleep(ms);
-          log.push(`${ms} done`);
+          yield* go[name].wait();
+          log.push(`${name} done`);
         });
       }
       const sizeBefore = group.length;
+      spawn(function* () {
+        go.b.set(); // b first...
+        yield* sleep(0); // b ends here
+        yield* sleep(0); // and leaves the group here (its link runs in the hub)
+        log.push(`after b: ${group.length} left`);
+        go.a.set(); // ...then a
+      });
       const empty = yield* group.join();
       return [sizeBefore, log, empty, group.length];
     });
-    expect(value).toEqual([2, ['1 done', '5 done'], true, 0]);
+    expect(value).toEqual([2, ['b done', 'after b: 1 left', 'a done'], true, 0]);
   });
 
   it('kills every member, which run their finally blocks before kill() returns', async () => {
@@ -100,23 +108,45 @@ describeHub('Group', (t) => {
   it('maps in item order, and streams results with imap (item order) and imapUnordered (completion order)', async () => {
     const { value } = await t.run(function* () {
       const group = new Group();
-      const slowFirst = function* (ms: number) {
-        yield* sleep(ms);
-        return ms;
+      // Each item's greenlet finishes when its event is set; a director sets them in the order
+      // c, a, b, one per drain, so the completion order is known without timing anything.
+      const run = function* (items: string[], read: (events: Record<string, Event>) => Generator<unknown, string[], unknown>) {
+        const events: Record<string, Event> = {};
+        for (const item of items) events[item] = new Event();
+        spawn(function* () {
+          for (const item of ['c', 'a', 'b']) {
+            yield* sleep(0);
+            (events[item] as Event).set();
+          }
+        });
+        return yield* read(events);
       };
-      const mapped = yield* group.map(slowFirst, [6, 1, 3]);
-      const ordered: number[] = [];
-      const inOrder = group.imap(slowFirst, [6, 1, 3]);
-      for (let r = yield* inOrder.next(); r.done !== true; r = yield* inOrder.next()) ordered.push(r.value);
-      const unordered: number[] = [];
-      const asDone = group.imapUnordered(slowFirst, [6, 1, 3]);
-      for (let r = yield* asDone.next(); r.done !== true; r = yield* asDone.next()) unordered.push(r.value);
+      const finishWhenSet = (events: Record<string, Event>) =>
+        function* (item: string) {
+          yield* (events[item] as Event).wait();
+          return item;
+        };
+      const mapped = yield* run(['a', 'b', 'c'], function* (events) {
+        return yield* group.map(finishWhenSet(events), ['a', 'b', 'c']);
+      });
+      const ordered = yield* run(['a', 'b', 'c'], function* (events) {
+        const out: string[] = [];
+        const results = group.imap(finishWhenSet(events), ['a', 'b', 'c']);
+        for (let r = yield* results.next(); r.done !== true; r = yield* results.next()) out.push(r.value);
+        return out;
+      });
+      const unordered = yield* run(['a', 'b', 'c'], function* (events) {
+        const out: string[] = [];
+        const results = group.imapUnordered(finishWhenSet(events), ['a', 'b', 'c']);
+        for (let r = yield* results.next(); r.done !== true; r = yield* results.next()) out.push(r.value);
+        return out;
+      });
       return [mapped, ordered, unordered];
     });
     expect(value).toEqual([
-      [6, 1, 3],
-      [6, 1, 3],
-      [1, 3, 6],
+      ['a', 'b', 'c'],
+      ['a', 'b', 'c'],
+      ['c', 'a', 'b'],
     ]);
   });
 
@@ -251,19 +281,28 @@ describeHub('Pool', (t) => {
 describeHub('joinall and killall', (t) => {
   it('joins all, or count of them, or those done by the timeout, in the order they finished', async () => {
     const { value } = await t.run(function* () {
-      const sleeper = function* (ms: number) {
-        yield* sleep(ms);
-        return ms;
+      const go = { a: new Event(), b: new Event(), c: new Event() };
+      const finisher = function* (name: 'a' | 'b' | 'c') {
+        yield* go[name].wait();
+        return name;
       };
-      const greenlets = [spawn(sleeper, 6), spawn(sleeper, 1), spawn(sleeper, 3)];
+      const greenlets = [spawn(finisher, 'a'), spawn(finisher, 'b'), spawn(finisher, 'c')];
+      spawn(function* () {
+        for (const name of ['b', 'c', 'a'] as const) {
+          yield* sleep(0);
+          go[name].set(); // one per drain: b, then c, then a
+        }
+      });
       const firstTwo = (yield* joinall(greenlets, { count: 2 })).map((g) => g.value);
       const all = (yield* joinall(greenlets)).map((g) => g.value);
-      const never = spawn(sleeper, 60_000);
+      const never = spawn(function* () {
+        yield* new Event().wait();
+      });
       const timedOut = yield* joinall([never], { timeout: 1 });
       yield* never.kill();
       return [firstTwo, all, timedOut.length];
     });
-    expect(value).toEqual([[1, 3], [1, 3, 6], 0]);
+    expect(value).toEqual([['b', 'c'], ['b', 'c', 'a'], 0]);
   });
 
   it('raises the first failure at once with raiseError', async () => {
@@ -305,16 +344,14 @@ describeHub('joinall and killall', (t) => {
       yield* sleep(0);
       yield* killall(victims);
       log.push('killall returned');
+      const release = new Event();
       const stubborn = spawn(function* () {
-        for (;;) {
-          try {
-            yield* sleep(60_000);
-          } catch {
-            log.push('refuses to die');
-            break;
-          }
+        try {
+          yield* sleep(60_000);
+        } catch {
+          log.push('refuses to die');
         }
-        yield* sleep(20);
+        yield* release.wait(); // alive well past killall's timeout
       });
       yield* sleep(0);
       try {
@@ -322,6 +359,7 @@ describeHub('joinall and killall', (t) => {
       } catch (error) {
         log.push(error instanceof Timeout ? 'timeout' : 'other');
       }
+      release.set();
       yield* stubborn.join();
       return log;
     });

@@ -1,6 +1,6 @@
 // Queue, LifoQueue, PriorityQueue and Channel: order, blocking, nothing lost to a killed waiter.
 import { expect, it } from 'vitest';
-import { Channel, HubError, InvalidArgumentError, LifoQueue, PriorityQueue, Queue, joinall, sleep, spawn } from '../src/index.js';
+import { Channel, Event, HubError, InvalidArgumentError, LifoQueue, PriorityQueue, Queue, joinall, sleep, spawn } from '../src/index.js';
 import { describeHub, thrownBy } from './helpers.js';
 
 describeHub('Queue', (t) => {
@@ -93,23 +93,28 @@ describeHub('Queue', (t) => {
     const { value } = await t.run(function* () {
       const queue = new Queue<string>();
       const log: string[] = [];
+      const gaveUp = new Event();
+      const release = new Event();
       const impatient = spawn(function* () {
         try {
           yield* queue.get({ timeout: 1 });
         } catch (error) {
           log.push((error as HubError).code);
         }
-        yield* sleep(20); // the put below must not end this sleep, nor hand it the item
-        log.push('slept');
+        gaveUp.set();
+        yield* release.wait(); // the put below must not end this wait, nor hand it the item
+        log.push('released');
       });
-      yield* sleep(5);
+      yield* gaveUp.wait();
       queue.putNowait('item');
       yield* sleep(0);
+      yield* sleep(0);
       log.push(`queued ${queue.qsize()}`);
+      release.set();
       yield* impatient.join();
       return log;
     });
-    expect(value).toEqual(['ERR_HUB_EMPTY', 'queued 1', 'slept']);
+    expect(value).toEqual(['ERR_HUB_EMPTY', 'queued 1', 'released']);
   });
 
   it('keeps the item in the queue when its only getter was killed', async () => {
