@@ -19,6 +19,8 @@ export const capabilities: Capabilities = Object.freeze({
   reusePort: true,
   http: true,
   httpPipelining: true,
+  httpBadRequest: true,
+  httpCloseIdle: true,
   httpLimits: Object.freeze({
     maxHeaderSize: true,
     maxHeaderCount: true,

@@ -43,6 +43,8 @@ export const capabilities: Capabilities = Object.freeze({
   reusePort: NODE_HONOURS_REUSE_PORT,
   http: true,
   httpPipelining: true,
+  httpBadRequest: true,
+  httpCloseIdle: true,
   httpLimits: Object.freeze({
     maxHeaderSize: true,
     maxHeaderCount: true,

@@ -1,10 +1,10 @@
-import type { HttpRequest, HttpRequestEvents, HttpRequestSnapshot, SocketAddress } from '@loop/core';
+import type { HttpRequest, HttpRequestEvents, HttpRequestSnapshot, PeerAddress } from '@loop/core';
 import { forEachRawHeader, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired } from '@loop/core/kit';
 /** What a request needs from its exchange (an HTTP exchange, or a WebSocket upgrade). */
 export interface RequestOwner {
   pauseBody(): void;
   resumeBody(): void;
-  remoteAddress(): SocketAddress | undefined;
+  remoteAddress(): PeerAddress | undefined;
 }
 
 const NO_EVENTS: HttpRequestEvents = Object.freeze({});
@@ -14,7 +14,7 @@ const NO_EVENTS: HttpRequestEvents = Object.freeze({});
  * scanner list (borrowed for the handler's call, which is all the contract promises) or, for a
  * request queued to a later poll phase, a copy of it.
  *
- * `remoteAddress.port` is 0: uWS.js 20.30 tells the peer's IP but not its port (see the package
+ * `remoteAddress.port` is `undefined`: uWS.js 20.30 tells the peer's IP but not its port (see the package
  * README); the IP is read from uWS on demand, or kept at dispatch for a queued request.
  */
 export class UwsHttpRequest implements HttpRequest {
@@ -24,7 +24,7 @@ export class UwsHttpRequest implements HttpRequest {
   /** `pause()` was called (and not `resume()`). */
   paused = false;
   /** The peer's address once read (`null`: not yet). */
-  private remote: SocketAddress | undefined | null = null;
+  private remote: PeerAddress | undefined | null = null;
 
   constructor(
     private readonly exchange: RequestOwner,
@@ -45,7 +45,7 @@ export class UwsHttpRequest implements HttpRequest {
     if (!this.live) throw requestExpired('request.httpVersion was read');
     return '1.1'; // uWS parses HTTP/1.1 request lines only
   }
-  get remoteAddress(): SocketAddress | undefined {
+  get remoteAddress(): PeerAddress | undefined {
     if (!this.live) throw requestExpired('request.remoteAddress was read');
     if (this.remote === null) this.remote = this.exchange.remoteAddress();
     return this.remote;

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { EventLoopError, type HttpHeaders, type HttpHeaderValue, type HttpLimits, type HttpResponse, type HttpResponseEvents, type SocketAddress } from '@loop/core';
+import { EventLoopError, type HttpHeaders, type HttpHeaderValue, type HttpLimits, type HttpResponse, type HttpResponseEvents, type PeerAddress } from '@loop/core';
 import type { HttpResponse as UwsResponse } from '@trufflesuite/uws-js-unofficial';
 import { UwsHttpRequest } from './http-request.js';
 import type { UwsHttpServer } from './http-server.js';
@@ -298,13 +298,13 @@ export class UwsExchange implements HttpResponse {
   }
 
   /** The peer's address, read from uWS while its response object is valid. */
-  remoteAddress(): SocketAddress | undefined {
+  remoteAddress(): PeerAddress | undefined {
     const res = this.res;
     if (res === undefined) return undefined;
     const text = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
     if (text.length === 0) return undefined;
-    // uWS.js 20.30 has no accessor for the peer's port: 0 says "unknown" (README, declared gaps).
-    return { address: text, port: 0, family: text.includes(':') ? 'IPv6' : 'IPv4' };
+    // uWS.js 20.30 has no accessor for the peer's port: undefined says "unknown" (README, declared gaps).
+    return { address: text, port: undefined, family: text.includes(':') ? 'IPv6' : 'IPv4' };
   }
 
   /** Refuse with `status` and close, or reset the connection when headers are out already. */

@@ -28,6 +28,8 @@ export const capabilities: Capabilities = Object.freeze({
   reusePort: process.platform === 'linux',
   http: true,
   httpPipelining: false,
+  httpBadRequest: false,
+  httpCloseIdle: false,
   httpLimits: Object.freeze({
     maxHeaderSize: false,
     maxHeaderCount: false,

@@ -20,6 +20,8 @@ export const capabilities: Capabilities = Object.freeze({
   reusePort: true,
   http: false,
   httpPipelining: false,
+  httpBadRequest: false,
+  httpCloseIdle: false,
   httpLimits: Object.freeze({
     maxHeaderSize: false,
     maxHeaderCount: false,

@@ -36,6 +36,18 @@ export interface Capabilities {
    * requests answered synchronously are always answered in order.
    */
   readonly httpPipelining: boolean;
+  /**
+   * A malformed request head is answered with 400 and its connection closed at once. Without it
+   * the backend closes such a connection without a status, at its head timeout at the latest (a
+   * parser that cannot tell a malformed head from an unfinished one waits for the rest).
+   */
+  readonly httpBadRequest: boolean;
+  /**
+   * `server.close()` closes idle keep-alive connections at once. Without it, idle connections are
+   * closed once no response is in flight on the server; busy ones are answered with
+   * `Connection: close` either way.
+   */
+  readonly httpCloseIdle: boolean;
   /** The HTTP limits a server can set; see {@link HttpLimitCapabilities}. */
   readonly httpLimits: HttpLimitCapabilities;
   /** A WebSocket server on top of the HTTP server (upgrade, messages, close codes, backpressure). */

@@ -1,4 +1,4 @@
-import type { ListenOptions, SocketAddress, TcpServer } from './stream.js';
+import type { ListenOptions, PeerAddress, TcpServer } from './stream.js';
 import type { WebSocketBehavior, WebSocketServer } from './websocket.js';
 
 /**
@@ -73,8 +73,8 @@ export interface HttpRequestSnapshot {
   readonly httpVersion: string;
   /** Every header, as {@link HttpRequest.headers} gives them. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The client's endpoint. */
-  readonly remoteAddress: SocketAddress | undefined;
+  /** The client's endpoint (its port `undefined` where the backend cannot know it). */
+  readonly remoteAddress: PeerAddress | undefined;
 }
 
 /**
@@ -99,8 +99,11 @@ export interface HttpRequest {
   readonly url: string;
   /** `'1.1'` or `'1.0'`. @throws EventLoopError `ERR_REQUEST_EXPIRED` */
   readonly httpVersion: string;
-  /** The client's endpoint. @throws EventLoopError `ERR_REQUEST_EXPIRED` */
-  readonly remoteAddress: SocketAddress | undefined;
+  /**
+   * The client's endpoint (its port `undefined` where the backend cannot know it).
+   * @throws EventLoopError `ERR_REQUEST_EXPIRED`
+   */
+  readonly remoteAddress: PeerAddress | undefined;
   /**
    * The value of header `name` (combined as the interface says), or `undefined` when absent.
    * @throws EventLoopError `ERR_REQUEST_EXPIRED`

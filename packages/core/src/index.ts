@@ -32,7 +32,7 @@ export {
   type RunMode,
   type Timer,
 } from './loop.js';
-export type { ConnectOptions, ListenOptions, SocketAddress, StreamEvents, TcpServer, TcpStream } from './stream.js';
+export type { ConnectOptions, ListenOptions, PeerAddress, SocketAddress, StreamEvents, TcpServer, TcpStream } from './stream.js';
 export {
   isSendableCloseCode,
   type WebSocket,

@@ -11,6 +11,20 @@ export interface SocketAddress {
   readonly family: 'IPv4' | 'IPv6';
 }
 
+/**
+ * The endpoint of an HTTP client: a {@link SocketAddress} whose `port` a backend leaves
+ * `undefined` when its host does not tell it (uWebSockets.js 20.30 gives the peer's IP only),
+ * rather than make one up.
+ */
+export interface PeerAddress {
+  /** IP address in text form, such as `127.0.0.1` or `::1`. */
+  readonly address: string;
+  /** Port number, or `undefined` when the backend cannot know it. */
+  readonly port: number | undefined;
+  /** `'IPv4'` or `'IPv6'`. */
+  readonly family: 'IPv4' | 'IPv6';
+}
+
 /** Where and how to listen. Accepted streams have TCP_NODELAY set; see {@link TcpStream.setNoDelay}. */
 export interface ListenOptions {
   /** Address to bind; defaults to `'127.0.0.1'` so nothing is exposed by accident. */

@@ -32,6 +32,8 @@ const allCapabilities: Capabilities = {
   reusePort: false,
   http: false,
   httpPipelining: false,
+  httpBadRequest: false,
+  httpCloseIdle: false,
   httpLimits: { maxHeaderSize: false, maxHeaderCount: false, maxUrlLength: false, maxBodySize: false, headersTimeout: false, keepAliveTimeout: false },
   websocket: false,
 };

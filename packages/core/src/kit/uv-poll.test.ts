@@ -28,6 +28,8 @@ const capabilities: Capabilities = {
   reusePort: false,
   http: false,
   httpPipelining: false,
+  httpBadRequest: false,
+  httpCloseIdle: false,
   httpLimits: { maxHeaderSize: false, maxHeaderCount: false, maxUrlLength: false, maxBodySize: false, headersTimeout: false, keepAliveTimeout: false },
   websocket: false,
 };
