@@ -37,6 +37,16 @@ export class EventLoopError<Code extends string = ErrorCode> extends Error {
   readonly code: Code;
 
   /**
+   * `instanceof EventLoopError` is also true for an {@link InvalidArgumentError}, which is a
+   * `TypeError` (Node's convention for a wrong-type argument) and so cannot inherit from this class:
+   * one hierarchy for `instanceof`, one `code` to switch on. Subclasses keep the ordinary check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === EventLoopError && typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[LOOP_ERROR] === true;
+  }
+
+  /**
    * @param code - stable code naming the failure (packages built on core, such as the greenlet
    *   layer, extend the class with codes of their own through the `Code` parameter)
    * @param message - human-readable explanation
@@ -48,6 +58,39 @@ export class EventLoopError<Code extends string = ErrorCode> extends Error {
     this.code = code;
   }
 }
+
+/** Marks classes outside this hierarchy whose instances are `instanceof EventLoopError` too. */
+const LOOP_ERROR: unique symbol = Symbol.for('@loop/core:EventLoopError');
+
+/**
+ * A wrong-type argument: a `TypeError`, as Node throws for one, with the stable code
+ * `ERR_INVALID_ARG`, and `instanceof EventLoopError` too (see {@link EventLoopError}), so that
+ * code catching the library's errors catches it. Out-of-range values of the right type are plain
+ * `EventLoopError`s with the same code.
+ *
+ * @example
+ * ```ts
+ * try { loop.callSoon(42 as never); } catch (error) {
+ *   error instanceof TypeError && error instanceof EventLoopError; // true
+ *   (error as InvalidArgumentError).code;                          // 'ERR_INVALID_ARG'
+ * }
+ * ```
+ */
+export class InvalidArgumentError extends TypeError {
+  /** Always `ERR_INVALID_ARG`. */
+  readonly code = 'ERR_INVALID_ARG' as const;
+  declare readonly [LOOP_ERROR]: true;
+
+  /**
+   * @param message - what was wrong and what is expected
+   * @param options - `cause`: the error behind this one
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidArgumentError';
+  }
+}
+Object.defineProperty(InvalidArgumentError.prototype, LOOP_ERROR, { value: true });
 
 /**
  * Thrown when a backend is asked for a capability it declares missing in
@@ -93,17 +136,21 @@ export class SocketError extends EventLoopError<'ERR_SOCKET'> {
   }
 }
 
-/** Throws `ERR_INVALID_ARG` unless `value` is a finite number in `[min, max]`. */
+/**
+ * Throws `ERR_INVALID_ARG` unless `value` is a finite number in `[min, max]`: an
+ * {@link InvalidArgumentError} when it is not a number at all.
+ */
 export function checkNumber(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+  if (typeof value !== 'number') throw new InvalidArgumentError(`${name} must be a number, got ${value === null ? 'null' : typeof value}`);
+  if (!Number.isFinite(value) || value < min || value > max) {
     throw new EventLoopError('ERR_INVALID_ARG', `${name} must be a finite number in [${min}, ${max}], got ${String(value)}`);
   }
   return value;
 }
 
-/** Throws `ERR_INVALID_ARG` unless `value` is a function. */
+/** Throws an {@link InvalidArgumentError} unless `value` is a function. */
 export function checkFunction(name: string, value: unknown): void {
   if (typeof value !== 'function') {
-    throw new EventLoopError('ERR_INVALID_ARG', `${name} must be a function, got ${typeof value}`);
+    throw new InvalidArgumentError(`${name} must be a function, got ${value === null ? 'null' : typeof value}`);
   }
 }

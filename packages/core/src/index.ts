@@ -4,7 +4,7 @@
  */
 export type { Capabilities, HttpLimitCapabilities } from './capabilities.js';
 export { BACKENDS, createLoop, resolveBackend, type Backend, type CreateLoopOptions, type LoopOptions } from './create-loop.js';
-export { EventLoopError, SocketError, UnsupportedError, type ErrorCode } from './errors.js';
+export { EventLoopError, InvalidArgumentError, SocketError, UnsupportedError, type ErrorCode } from './errors.js';
 export {
   DEFAULT_HTTP_LIMITS,
   type HttpHandler,

@@ -261,6 +261,12 @@ export interface EventLoop {
   close(): void;
   /** Replace the error handler; returns the previous one. */
   setErrorHandler(handler: ErrorHandler): ErrorHandler;
+  /**
+   * Pass `error` to the error handler as if a callback of `phase` had thrown it. For layers on
+   * top (a hub) that run user code of their own and must report its errors the loop's way; a
+   * throwing handler is printed, never rethrown.
+   */
+  reportError(error: unknown, phase: Phase): void;
 
   /**
    * Listen for TCP connections; `onConnection` runs in the poll phase for each accepted stream.

@@ -531,7 +531,7 @@ describe('kit loop: argument and capability errors say what went wrong', () => {
     const bare = new ManualLoop();
     expect(() => bare.callSoon(42 as never)).toThrow('callback must be a function, got number');
     expect(() => bare.timer('x' as never)).toThrow('callback must be a function, got string');
-    expect(() => bare.idle(null as never)).toThrow('callback must be a function, got object');
+    expect(() => bare.idle(null as never)).toThrow('callback must be a function, got null');
     expect(() => bare.setErrorHandler(1 as never)).toThrow('handler must be a function, got number');
     expect(() => bare.run('sometimes' as never)).toThrow("run mode must be 'default', 'once' or 'nowait', got 'sometimes'");
     expect(() => bare.listen({}, () => undefined, () => undefined)).toThrow(expect.objectContaining({ capability: 'tcp', message: expect.stringContaining('this backend has no raw TCP') }));

@@ -581,6 +581,10 @@ export abstract class LoopBase implements EventLoop {
     return this.polling;
   }
 
+  reportError(error: unknown, phase: Phase): void {
+    this.report(error, phase);
+  }
+
   /** Pass an error thrown by a user callback to the error handler; a throwing handler is printed, never rethrown. */
   report(error: unknown, phase: Phase): void {
     try {

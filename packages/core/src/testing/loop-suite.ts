@@ -337,10 +337,24 @@ export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilit
         expect(closed).toBe(true);
       }));
 
-    it('rejects a non-function callback with ERR_INVALID_ARG', () =>
+    it('rejects a non-function callback with ERR_INVALID_ARG, a TypeError that is also an EventLoopError', () =>
       withLoop(createLoop, (loop) => {
         expect(() => loop.callSoon(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
         expect(() => loop.timer(undefined as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+        expect(() => loop.timer(undefined as never)).toThrow(TypeError);
+        expect(() => loop.timer(undefined as never)).toThrow(EventLoopError);
+      }));
+
+    it('passes an error given to reportError() to the error handler with its phase, and goes on', () =>
+      withLoop(createLoop, async (loop, errors) => {
+        const order: string[] = [];
+        loop.callSoon(() => {
+          loop.reportError(new Error('from a layer on top'), 'pending');
+          order.push('after the report');
+        });
+        await loop.run();
+        expect(order).toEqual(['after the report']);
+        expect(errors.map((e) => [(e.error as Error).message, e.phase])).toEqual([['from a layer on top', 'pending']]);
       }));
   });
 
