@@ -1,4 +1,8 @@
-import { EventLoopError } from '@loop/core';
+import { EventLoopError, InvalidArgumentError } from '@loop/core';
+
+// Wrong-type arguments throw core's InvalidArgumentError: a TypeError (Node's convention) that is
+// also `instanceof EventLoopError`, with code ERR_INVALID_ARG.
+export { InvalidArgumentError };
 
 /**
  * Stable machine-readable codes carried by every {@link HubError}.
@@ -53,35 +57,6 @@ export class HubError<Code extends HubErrorCode = HubErrorCode> extends EventLoo
   constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'HubError';
-  }
-}
-
-/**
- * A wrong-type or out-of-range argument to a hub API. It is a `TypeError`, as Node throws for
- * bad arguments, with core's stable code `ERR_INVALID_ARG`.
- *
- * Why not an {@link EventLoopError}: a JavaScript class has one base, so an instance cannot be
- * both a `TypeError` and an `EventLoopError` (both are direct subclasses of `Error`). This class
- * keeps `EventLoopError`'s shape (`code`, `cause`) so that code switching on `error.code` treats
- * it alike; test for it with `instanceof TypeError`, `instanceof InvalidArgumentError` or on
- * `code`.
- *
- * @example
- * ```ts
- * try { sleep(-1); } catch (error) {
- *   error instanceof TypeError;                    // true
- *   (error as InvalidArgumentError).code;          // 'ERR_INVALID_ARG'
- * }
- * ```
- */
-export class InvalidArgumentError extends TypeError {
-  /** Always `ERR_INVALID_ARG`, core's code for a bad argument. */
-  readonly code = 'ERR_INVALID_ARG' as const;
-
-  /** @param message - what was wrong and what is expected */
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidArgumentError';
   }
 }
 

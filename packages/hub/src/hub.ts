@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { EventLoopError, type ErrorHandler, type EventLoop, type PendingCallback, type Phase, type Timer } from '@loop/core';
+import { EventLoopError, type EventLoop, type PendingCallback, type Phase, type Timer } from '@loop/core';
 import { GreenletFailure, HubError, InvalidArgumentError, checkFunction, checkOptions, checkTimeout } from './errors.js';
 import { Greenlet, type GreenletBody, type GreenletResult } from './greenlet.js';
 import { currentHub } from './waiting.js';
@@ -362,11 +362,7 @@ export class Hub {
   /** The default error handler: the loop's own handler, in the phase the hub is running in. */
   readonly #reportToLoop = (error: unknown, greenlet: Greenlet | undefined): void => {
     const reported = greenlet === undefined ? error : new GreenletFailure(greenlet, error);
-    // The contract has no getter for the error handler; setErrorHandler returns the previous one,
-    // so reading it is a swap and a swap back (nothing runs in between).
-    const handler: ErrorHandler = this.loop.setErrorHandler(ignoreError);
-    this.loop.setErrorHandler(handler);
-    handler(reported, this.#phase);
+    this.loop.reportError(reported, this.#phase);
   };
 
   /** @internal Run the queue (the `callSoon` callback, pending phase). */
@@ -426,8 +422,6 @@ function interruptEntry(greenlet: unknown, error: unknown): void {
 function stopLoop(greenlet: Greenlet): void {
   greenlet.hub.loop.stop();
 }
-
-function ignoreError(): void {}
 
 function stackOf(error: unknown): string {
   return error instanceof Error && error.stack ? error.stack : String(error);

@@ -32,9 +32,10 @@ describe('error hierarchy', () => {
     expect(timeout).toBeInstanceOf(HubError);
   });
 
-  it('makes a bad argument an InvalidArgumentError: a TypeError with code ERR_INVALID_ARG', () => {
+  it('makes a bad argument an InvalidArgumentError: a TypeError and an EventLoopError with code ERR_INVALID_ARG', () => {
     const error = new InvalidArgumentError('bad');
     expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(EventLoopError);
     expect(error.code).toBe('ERR_INVALID_ARG');
     expect(error.name).toBe('InvalidArgumentError');
   });
