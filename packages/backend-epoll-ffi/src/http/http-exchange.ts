@@ -2,7 +2,7 @@ import { EventLoopError, type HttpHeaders, type HttpHeaderValue, type HttpReques
 import { checkChunk } from '../tcp-stream.js';
 import type { HttpConnection } from './http-connection.js';
 import { EpollHttpRequest } from './http-request.js';
-import { checkStatus, HAS_ENCODING, HAS_LENGTH, headerFlags, headerLines, statusHasBody, statusLine } from './response-head.js';
+import { checkStatus, HAS_ENCODING, HAS_LENGTH, headerFlags, headerLines, lengthLine, statusHasBody, statusLine } from './response-head.js';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -134,7 +134,7 @@ export class HttpExchange implements HttpResponse {
     }
     const hasBody = statusHasBody(status);
     const length = body === undefined ? 0 : byteLength(body);
-    if (hasBody && (flags & (HAS_LENGTH | HAS_ENCODING)) === 0) head += `Content-Length: ${length}\r\n`;
+    if (hasBody && (flags & (HAS_LENGTH | HAS_ENCODING)) === 0) head += lengthLine(length);
     head += this.conn.connectionLines(this, flags);
     this.headersSent = true;
     this.finished = true;

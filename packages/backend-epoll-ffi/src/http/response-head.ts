@@ -14,6 +14,20 @@ export function statusLine(code: number): string {
   return line;
 }
 
+/** `Content-Length: <n>\r\n` lines of small bodies, built once each. */
+const LENGTH_LINES: string[] = [];
+
+/** The `Content-Length` line for a body of `length` bytes. */
+export function lengthLine(length: number): string {
+  if (length >= 4096) return `Content-Length: ${length}\r\n`;
+  let line = LENGTH_LINES[length];
+  if (line === undefined) {
+    line = `Content-Length: ${length}\r\n`;
+    LENGTH_LINES[length] = line;
+  }
+  return line;
+}
+
 /** Throws `ERR_INVALID_ARG` unless `code` is an integer status in [100, 999]. */
 export function checkStatus(code: unknown): number {
   if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 999) {
