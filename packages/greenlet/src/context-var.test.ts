@@ -113,7 +113,7 @@ describe('per-greenlet context (test_contextvars.py)', () => {
     expect(greenlet(() => withDefault.get()).switch()).toBe('fallback');
   });
 
-  it('refuses a context that is not a Map with ERR_GREENLET_INVALID_ARG', () => {
+  it('refuses a context that is not a Map with ERR_INVALID_ARG', () => {
     const g = greenlet(() => undefined);
     let code: unknown;
     try {
@@ -121,6 +121,6 @@ describe('per-greenlet context (test_contextvars.py)', () => {
     } catch (err) {
       code = (err as GreenletError).code;
     }
-    expect(code).toBe('ERR_GREENLET_INVALID_ARG');
+    expect(code).toBe('ERR_INVALID_ARG');
   });
 });

@@ -5,24 +5,20 @@ import { EventLoopError } from '@loop/core';
  *
  * - `ERR_GREENLET_NO_RUN`: a switch or throw tried to start a greenlet that has no `run`.
  * - `ERR_GREENLET_PARENT_CYCLE`: setting `parent` would make a greenlet its own ancestor.
- * - `ERR_GREENLET_INVALID_PARENT`: `parent` was set to something that is not a greenlet.
  * - `ERR_GREENLET_MAIN_PARENT`: the main greenlet's parent cannot be set: it is the root.
  * - `ERR_GREENLET_SWITCH_NOT_YIELDED`: inside a greenlet, `switch()` or `throw()` was called
  *   but its result was not consumed with `yield*` (the one rule was broken).
  * - `ERR_GREENLET_BARE_YIELD`: a greenlet's generator yielded on its own (`yield x`, or
  *   `yield g.switch()` without the star) instead of delegating to a switch with `yield*`.
  * - `ERR_GREENLET_SWITCH_IN_TRACER`: a trace function tried to switch; tracers only observe.
- * - `ERR_GREENLET_INVALID_ARG`: `run`, `context` or a trace function of the wrong type.
  */
 export type GreenletErrorCode =
   | 'ERR_GREENLET_NO_RUN'
   | 'ERR_GREENLET_PARENT_CYCLE'
-  | 'ERR_GREENLET_INVALID_PARENT'
   | 'ERR_GREENLET_MAIN_PARENT'
   | 'ERR_GREENLET_SWITCH_NOT_YIELDED'
   | 'ERR_GREENLET_BARE_YIELD'
-  | 'ERR_GREENLET_SWITCH_IN_TRACER'
-  | 'ERR_GREENLET_INVALID_ARG';
+  | 'ERR_GREENLET_SWITCH_IN_TRACER';
 
 /**
  * Every misuse of the greenlet API throws a `GreenletError`, an {@link EventLoopError} like

@@ -222,9 +222,10 @@ describe('switch (test_greenlet.py)', () => {
     expect(g.dead).toBe(true);
   });
 
-  it('rejects a run that is not a function with ERR_GREENLET_INVALID_ARG', () => {
+  it('rejects a run that is not a function with ERR_INVALID_ARG, a TypeError', () => {
     const err = thrownBy(() => new Greenlet(42 as never));
-    expect((err as GreenletError).code).toBe('ERR_GREENLET_INVALID_ARG');
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as GreenletError).code).toBe('ERR_INVALID_ARG');
   });
 });
 
@@ -469,7 +470,7 @@ describe('parent (test_greenlet.py)', () => {
     expect(main.parent).toBeNull();
   });
 
-  it('refuses a parent that is not a greenlet with ERR_GREENLET_INVALID_PARENT, started or not', () => {
+  it('refuses a parent that is not a greenlet with ERR_INVALID_ARG (a TypeError), started or not', () => {
     const g = greenlet(function* () {
       yield* toParent();
     });
@@ -489,8 +490,9 @@ describe('parent (test_greenlet.py)', () => {
     g.switch();
     check();
     g.switch();
-    expect(codes).toEqual(Array(8).fill('ERR_GREENLET_INVALID_PARENT'));
-    expect((thrownBy(() => greenlet(null, {} as never)) as GreenletError).code).toBe('ERR_GREENLET_INVALID_PARENT');
+    expect(codes).toEqual(Array(8).fill('ERR_INVALID_ARG'));
+    expect(thrownBy(() => greenlet(null, {} as never))).toBeInstanceOf(TypeError);
+    expect((thrownBy(() => greenlet(null, {} as never)) as GreenletError).code).toBe('ERR_INVALID_ARG');
   });
 
   it('refuses to make a greenlet its own parent with ERR_GREENLET_PARENT_CYCLE', () => {

@@ -7,6 +7,7 @@
  * `yield*`, and the switch itself is `yield* g.switch(...)`. Code outside every
  * greenlet (the main greenlet) calls `g.switch(...)` as a plain synchronous function.
  */
+import { InvalidArgumentError } from '@loop/core';
 import { GreenletError, GreenletExit } from './errors.js';
 import { TRACE_OK, callTracer, traceState } from './trace.js';
 
@@ -169,18 +170,18 @@ export class Greenlet {
    * @param run - what the greenlet runs; may be omitted when a subclass defines `run`
    * @param parent - receives the greenlet's result; `undefined` or `null` means
    *   the current greenlet
-   * @throws GreenletError `ERR_GREENLET_INVALID_ARG` if `run` is neither a function nor
-   *   omitted, `ERR_GREENLET_INVALID_PARENT` if `parent` is not a greenlet
+   * @throws InvalidArgumentError (a `TypeError`, code `ERR_INVALID_ARG`) if `run` is neither a
+   *   function nor omitted, or `parent` is not a greenlet
    */
   constructor(run?: RunFunction | null, parent?: Greenlet | null) {
     if (run !== undefined && run !== null) {
       if (typeof run !== 'function') {
-        throw new GreenletError('ERR_GREENLET_INVALID_ARG', `run must be a function, got ${typeof run}`);
+        throw new InvalidArgumentError(`run must be a function, got ${typeof run}`);
       }
       this.run = run;
     }
     if (parent !== undefined && parent !== null && !(parent instanceof Greenlet)) {
-      throw new GreenletError('ERR_GREENLET_INVALID_PARENT', 'parent must be a greenlet');
+      throw new InvalidArgumentError('parent must be a greenlet');
     }
     // `current` is undefined only while the module creates the main greenlet.
     this.#parent = parent ?? current ?? null;
@@ -190,7 +191,7 @@ export class Greenlet {
    * The greenlet that receives this one's return value or exception; `null` only for
    * the main greenlet. Setting it re-parents the greenlet, started or not.
    *
-   * @throws GreenletError on set: `ERR_GREENLET_INVALID_PARENT` if the value is not a
+   * @throws InvalidArgumentError on set if the value is not a
    *   greenlet, `ERR_GREENLET_PARENT_CYCLE` if it would make this greenlet its own
    *   ancestor, `ERR_GREENLET_MAIN_PARENT` on the main greenlet
    */
@@ -203,7 +204,7 @@ export class Greenlet {
       throw new GreenletError('ERR_GREENLET_MAIN_PARENT', 'the main greenlet has no parent and cannot be given one');
     }
     if (!(parent instanceof Greenlet)) {
-      throw new GreenletError('ERR_GREENLET_INVALID_PARENT', 'parent must be a greenlet');
+      throw new InvalidArgumentError('parent must be a greenlet');
     }
     for (let p: Greenlet | null = parent; p !== null; p = p.#parent) {
       if (p === this) throw new GreenletError('ERR_GREENLET_PARENT_CYCLE', 'cyclic parent chain');
@@ -238,7 +239,7 @@ export class Greenlet {
 
   set context(context: Context | undefined) {
     if (context !== undefined && !(context instanceof Map)) {
-      throw new GreenletError('ERR_GREENLET_INVALID_ARG', 'context must be a Map or undefined');
+      throw new InvalidArgumentError('context must be a Map or undefined');
     }
     this.#context = context;
   }

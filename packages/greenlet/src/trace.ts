@@ -1,4 +1,4 @@
-import { GreenletError } from './errors.js';
+import { InvalidArgumentError } from '@loop/core';
 import type { Greenlet } from './greenlet.js';
 
 /**
@@ -59,7 +59,7 @@ export function callTracer(
  * python-greenlet; errors the trampoline raises instead of a switch (no `run`, a wrong
  * `yield`) are not switches and are not traced.
  *
- * @throws GreenletError `ERR_GREENLET_INVALID_ARG` if `fn` is neither a function nor `null`
+ * @throws InvalidArgumentError (a `TypeError`, code `ERR_INVALID_ARG`) if `fn` is neither a function nor `null`
  *
  * @example
  * ```ts
@@ -70,7 +70,7 @@ export function callTracer(
  */
 export function settrace(fn: TraceFunction | null): TraceFunction | null {
   if (fn !== null && typeof fn !== 'function') {
-    throw new GreenletError('ERR_GREENLET_INVALID_ARG', `settrace expects a function or null, got ${typeof fn}`);
+    throw new InvalidArgumentError(`settrace expects a function or null, got ${typeof fn}`);
   }
   const previous = traceState.fn;
   traceState.fn = fn;
