@@ -59,7 +59,7 @@ export class EpollTcpStream extends HandleBase implements TcpStream, FdHandler {
   token = 0;
   private events: StreamEvents = {};
   private paused = false;
-  /** Level-triggered: the events registered, -1 before the first registration. */
+  /** The events registered; -1 (level-triggered) before the first registration. */
   private interest = -1;
   /** Edge-triggered: readiness seen while the stream could not read. */
   private readable = false;
@@ -85,7 +85,10 @@ export class EpollTcpStream extends HandleBase implements TcpStream, FdHandler {
     this.activate();
     loop.claim(fd, this);
     if (loop.edgeFlag !== 0) {
-      const status = loop.watch(fd, this, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+      // EPOLLOUT is added the first time a write has to wait: registered from the start, a fresh
+      // socket's writability would be one more wake-up for nothing.
+      this.interest = EPOLLIN | EPOLLRDHUP | EPOLLET;
+      const status = loop.watch(fd, this, this.interest);
       if (status !== 0) this.failLater(status);
     }
   }
@@ -341,6 +344,12 @@ export class EpollTcpStream extends HandleBase implements TcpStream, FdHandler {
       if ((this.readable || this.hungUp) && this.readingWanted() && !this.readQueued) {
         this.readQueued = true;
         loop.deliver(this.readLater, this, undefined);
+      }
+      // Edge-triggered, EPOLLOUT joins once and stays: after it, an idle socket brings no edges.
+      if (loop.edgeFlag !== 0 && this.queue.size > 0 && (this.interest & EPOLLOUT) === 0) {
+        this.interest |= EPOLLOUT;
+        const status = loop.rewatch(this.fd, this, this.interest);
+        if (status !== 0) this.failLater(status);
       }
       return;
     }

@@ -93,7 +93,9 @@ export class HttpConnection implements FdHandler {
   start(): number {
     const loop = this.loop;
     if (!loop.claim(this.fd, this)) return 17; // EEXIST: cannot happen for a freshly accepted fd
-    this.interest = loop.edgeFlag !== 0 ? EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET : EPOLLIN | EPOLLRDHUP;
+    // Edge-triggered, EPOLLOUT is added the first time a response has to wait (see syncInterest):
+    // registered from the start, a fresh socket's writability would be a wake-up for nothing.
+    this.interest = EPOLLIN | EPOLLRDHUP | (loop.edgeFlag !== 0 ? EPOLLET : 0);
     return loop.watch(this.fd, this, this.interest);
   }
 
@@ -549,6 +551,14 @@ export class HttpConnection implements FdHandler {
       if ((this.readable || this.hungUp) && this.readingWanted() && !this.readQueued) {
         this.readQueued = true;
         loop.deliver(this.readLater, this, undefined);
+      }
+      // Edge-triggered, EPOLLOUT joins once and stays: after it, an idle socket brings no edges.
+      if (loop.edgeFlag !== 0 && this.queue.size > 0 && (this.interest & EPOLLOUT) === 0) {
+        this.interest |= EPOLLOUT;
+        if (loop.rewatch(this.fd, this, this.interest) !== 0) {
+          this.stopped = true;
+          loop.deliver(this.closeNow, this, undefined);
+        }
       }
       return;
     }
