@@ -35,9 +35,7 @@ export const SO_REUSEADDR = 2;
 export const SO_ERROR = 4;
 export const SO_REUSEPORT = 15;
 export const IPPROTO_TCP = 6;
-export const IPPROTO_IPV6 = 41;
 export const TCP_NODELAY = 1;
-export const IPV6_V6ONLY = 26;
 
 // send flags and shutdown directions
 export const MSG_NOSIGNAL = 0x4000;
