@@ -2,6 +2,7 @@ import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import {
   EventLoopError,
+  InvalidArgumentError,
   SocketError,
   type Completion,
   type ConnectOptions,
@@ -103,10 +104,25 @@ function checkTrigger(trigger: unknown): TriggerMode {
     const fromEnv = process.env['LOOP_EPOLL_TRIGGER'];
     return fromEnv === 'edge' ? 'edge' : 'level';
   }
+  if (typeof trigger !== 'string') throw new InvalidArgumentError(`trigger must be 'level' or 'edge', got ${trigger === null ? 'null' : typeof trigger}`);
   if (trigger !== 'level' && trigger !== 'edge') {
-    throw new EventLoopError('ERR_INVALID_ARG', `trigger must be 'level' or 'edge', got ${String(trigger)}`);
+    throw new EventLoopError('ERR_INVALID_ARG', `trigger must be 'level' or 'edge', got '${trigger}'`);
   }
   return trigger;
+}
+
+/**
+ * Check this backend's listen options (`fd`, `exclusive`); returns them.
+ * @throws InvalidArgumentError for a wrong type; EventLoopError `ERR_INVALID_ARG` for a bad fd
+ */
+function checkEpollListen<T extends EpollListenOptions>(options: T): T {
+  const { fd, exclusive } = options;
+  if (fd !== undefined) {
+    if (typeof fd !== 'number') throw new InvalidArgumentError(`fd must be a number, got ${fd === null ? 'null' : typeof fd}`);
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new EventLoopError('ERR_INVALID_ARG', `fd must be a non-negative integer, got ${fd}`);
+  }
+  if (exclusive !== undefined && typeof exclusive !== 'boolean') throw new InvalidArgumentError(`exclusive must be a boolean, got ${typeof exclusive}`);
+  return options;
 }
 
 /**
@@ -350,7 +366,7 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
 
   protected startListen(options: ListenOptions, onConnection: (stream: TcpStream) => void, done: Completion<TcpServer>): void {
     const resolved = resolveListenOptions(options);
-    const extra = options as EpollListenOptions;
+    const extra = checkEpollListen(options as EpollListenOptions);
     this.resolveHost(resolved.host, extra.fd, done, (host) => {
       const socket = openListenSocket(this, { ...resolved, host }, extra);
       return EpollTcpServer.start(this, socket, onConnection);
@@ -368,9 +384,10 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
   protected startServeHttp(options: HttpServerOptions, handler: HttpHandler, done: Completion<HttpServer>): void {
     const resolved = resolveListenOptions(options);
     const limits = resolveHttpLimits(options);
-    const extra = options as EpollHttpOptions;
+    const extra = checkEpollListen(options as EpollHttpOptions);
+    if (extra.parser !== undefined && typeof extra.parser !== 'string') throw new InvalidArgumentError(`parser must be 'fast' or 'llhttp', got ${typeof extra.parser}`);
     if (extra.parser !== undefined && extra.parser !== 'fast' && extra.parser !== 'llhttp') {
-      throw new EventLoopError('ERR_INVALID_ARG', `parser must be 'fast' or 'llhttp', got ${String(extra.parser)}`);
+      throw new EventLoopError('ERR_INVALID_ARG', `parser must be 'fast' or 'llhttp', got '${String(extra.parser)}'`);
     }
     this.resolveHost(resolved.host, extra.fd, done, (host) => {
       const socket = openListenSocket(this, { ...resolved, host }, extra);

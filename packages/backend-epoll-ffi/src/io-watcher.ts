@@ -1,4 +1,4 @@
-import { EventLoopError, IoEvents, SocketError, type IoWatcher } from '@loop/core';
+import { EventLoopError, InvalidArgumentError, IoEvents, SocketError, type IoWatcher } from '@loop/core';
 import { HandleBase } from '@loop/core/kit';
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from './constants.js';
 import type { EpollLoop } from './epoll-loop.js';
@@ -32,7 +32,8 @@ export class EpollIoWatcher extends HandleBase implements IoWatcher, FdHandler {
 
   start(events: number): this {
     this.assertOpen();
-    if (typeof events !== 'number' || !Number.isInteger(events) || events <= 0 || (events & ~ALL) !== 0) {
+    if (typeof events !== 'number') throw new InvalidArgumentError(`events must be an IoEvents mask, got ${events === null ? 'null' : typeof events}`);
+    if (!Number.isInteger(events) || events <= 0 || (events & ~ALL) !== 0) {
       throw new EventLoopError('ERR_INVALID_ARG', `events must be a non-empty IoEvents mask (READABLE | WRITABLE), got ${String(events)}`);
     }
     if (events === this.watched) return this;

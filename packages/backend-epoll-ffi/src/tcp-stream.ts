@@ -1,4 +1,4 @@
-import { EventLoopError, SocketError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
+import { InvalidArgumentError, SocketError, type EventLoopError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
 import { HandleBase } from '@loop/core/kit';
 import {
   EAGAIN,
@@ -28,10 +28,10 @@ const HIGH_WATER_MARK = 64 * 1024;
 /** Strings up to this many UTF-16 units are encoded into the loop's scratch buffer instead of a new Buffer. */
 const SCRATCH_STRING = 16 * 1024;
 
-/** Throws `ERR_INVALID_ARG` unless `data` is something a socket can write. */
+/** Throws an {@link InvalidArgumentError} (`ERR_INVALID_ARG`) unless `data` is something a socket can write. */
 export function checkChunk(data: unknown): void {
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new EventLoopError('ERR_INVALID_ARG', `data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
+    throw new InvalidArgumentError(`data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { EventLoopError, type HttpHeaderValue } from '@loop/core';
+import { EventLoopError, InvalidArgumentError, type HttpHeaderValue } from '@loop/core';
 
 /** `HTTP/1.1 <code> <reason>\r\n` for every code, built once. */
 const STATUS_LINES: string[] = [];
@@ -30,7 +30,8 @@ export function lengthLine(length: number): string {
 
 /** Throws `ERR_INVALID_ARG` unless `code` is an integer status in [100, 999]. */
 export function checkStatus(code: unknown): number {
-  if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 999) {
+  if (typeof code !== 'number') throw new InvalidArgumentError(`status must be a number, got ${code === null ? 'null' : typeof code}`);
+  if (!Number.isInteger(code) || code < 100 || code > 999) {
     throw new EventLoopError('ERR_INVALID_ARG', `status must be an integer in [100, 999], got ${String(code)}`);
   }
   return code;
@@ -70,7 +71,8 @@ export function headerLines(name: string, value: HttpHeaderValue): string {
 }
 
 function checkedLines(name: string, value: HttpHeaderValue): string {
-  if (typeof name !== 'string' || !TOKEN.test(name)) throw new EventLoopError('ERR_INVALID_ARG', `invalid header name ${JSON.stringify(name)}`);
+  if (typeof name !== 'string') throw new InvalidArgumentError(`a header name must be a string, got ${typeof name}`);
+  if (!TOKEN.test(name)) throw new EventLoopError('ERR_INVALID_ARG', `invalid header name ${JSON.stringify(name)}`);
   if (typeof value === 'number') return `${name}: ${value}\r\n`;
   if (typeof value === 'string') {
     if (BAD_VALUE.test(value)) throw new EventLoopError('ERR_INVALID_ARG', `invalid character in the value of header '${name}'`);
@@ -79,12 +81,13 @@ function checkedLines(name: string, value: HttpHeaderValue): string {
   if (Array.isArray(value)) {
     let lines = '';
     for (const item of value as readonly unknown[]) {
-      if (typeof item !== 'string' || BAD_VALUE.test(item)) throw new EventLoopError('ERR_INVALID_ARG', `invalid value in header '${name}'`);
+      if (typeof item !== 'string') throw new InvalidArgumentError(`header '${name}' must be a string, a number or an array of strings, got an array holding a ${typeof item}`);
+      if (BAD_VALUE.test(item)) throw new EventLoopError('ERR_INVALID_ARG', `invalid value in header '${name}'`);
       lines += `${name}: ${item}\r\n`;
     }
     return lines;
   }
-  throw new EventLoopError('ERR_INVALID_ARG', `header '${name}' must be a string, a number or an array of strings, got ${typeof value}`);
+  throw new InvalidArgumentError(`header '${name}' must be a string, a number or an array of strings, got ${value === null ? 'null' : typeof value}`);
 }
 
 /** Which headers of a response the server would otherwise add itself. */
