@@ -194,8 +194,10 @@ describe('libuv backend: request bodies', () => {
         });
       },
       async (server) => {
+        // One write: Node parses the three chunks and the end at once, so they are queued before
+        // the first data callback pauses, and must be held.
         const head = `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n${close}\r\n`;
-        const text = await exchange(server.address.port, [head, '1\r\na\r\n', '1\r\nb\r\n', '1\r\nc\r\n0\r\n\r\n']);
+        const text = await exchange(server.address.port, [head + '1\r\na\r\n1\r\nb\r\n1\r\nc\r\n0\r\n\r\n']);
         expect(text.endsWith('data a,resume,data b,data c,end')).toBe(true);
       },
     ));
@@ -210,6 +212,122 @@ describe('libuv backend: request bodies', () => {
       async (server) => {
         const text = await exchange(server.address.port, [`PUT /where?x=1 HTTP/1.0\r\nHost: t\r\n\r\n`]);
         expect(text.split('\r\n\r\n')[1]).toBe(JSON.stringify(['1.0', 'IPv4', 'PUT', '/where?x=1', '1.0', '127.0.0.1']));
+      },
+    ));
+});
+
+describe('libuv backend: misuse messages and limits at their edges', () => {
+  it('says which part of the head was read too late, and which call came after the headers', () =>
+    serving(
+      {},
+      (loop) => (request, response) => {
+        const late: string[] = [];
+        response.write('started');
+        for (const call of [() => response.status(201), () => response.setHeader('x-late', '1'), () => response.respond(200)]) {
+          try {
+            call();
+          } catch (error) {
+            late.push((error as Error).message);
+          }
+        }
+        loop.callSoon(() => {
+          const reads: [string, () => unknown][] = [
+            ['method', () => request.method],
+            ['url', () => request.url],
+            ['httpVersion', () => request.httpVersion],
+            ['remoteAddress', () => request.remoteAddress],
+            ['header', () => request.header('host')],
+            ['headerValues', () => request.headerValues('host')],
+            ['forEachHeader', () => request.forEachHeader(() => undefined)],
+            ['headers', () => request.headers()],
+            ['snapshot', () => request.snapshot()],
+            ['on', () => request.on({})],
+          ];
+          for (const [, read] of reads) {
+            try {
+              read();
+            } catch (error) {
+              late.push((error as Error).message.split(' after ')[0] as string);
+            }
+          }
+          response.end(`\n${late.join('\n')}`);
+        });
+      },
+      async (server) => {
+        const text = await exchange(server.address.port, [get('/')]);
+        for (const line of [
+          "status() was called after the response headers were sent",
+          "setHeader('x-late') was called after the response headers were sent",
+          'respond() was called after the response headers were sent',
+          'request.method was read',
+          'request.url was read',
+          'request.httpVersion was read',
+          'request.remoteAddress was read',
+          'request.header() was called',
+          'request.headerValues() was called',
+          'request.forEachHeader() was called',
+          'request.headers() was called',
+          'request.snapshot() was called',
+          'request.on() was called',
+        ]) {
+          expect(text).toContain(line);
+        }
+      },
+    ));
+
+  it('refuses bad chunks and statuses in write(), end() and respond() with ERR_INVALID_ARG', () =>
+    serving(
+      {},
+      () => (_request, response) => {
+        const codes: string[] = [];
+        for (const call of [() => response.write(7 as never), () => response.end({} as never), () => response.respond(99), () => response.respond(200, {}, 5 as never)]) {
+          try {
+            call();
+            codes.push('accepted');
+          } catch (error) {
+            codes.push((error as { code: string }).code);
+          }
+        }
+        response.respond(200, {}, codes.join(' '));
+      },
+      async (server) => {
+        const text = await exchange(server.address.port, [get('/')]);
+        expect(text.endsWith('ERR_INVALID_ARG ERR_INVALID_ARG ERR_INVALID_ARG ERR_INVALID_ARG')).toBe(true);
+      },
+    ));
+
+  it('accepts exactly maxHeaderCount headers and refuses one more, Host included', () =>
+    serving(
+      { maxHeaderCount: 4 },
+      () => (request, response) => response.end(`${request.headers()['x-3'] ?? 'none'}`),
+      async (server) => {
+        const headers = (count: number): string => Array.from({ length: count }, (_, i) => `X-${i + 1}: v${i + 1}\r\n`).join('');
+        expect(await exchange(server.address.port, [get('/', `${headers(2)}${close}`)])).toMatch(/^HTTP\/1\.1 200[^]*none$/);
+        expect(await exchange(server.address.port, [get('/', headers(4))])).toMatch(/^HTTP\/1\.1 431/);
+      },
+    ));
+
+  it('serves headers up to maxHeaderSize with the default URL limit: Node’s own limit sits above both', () =>
+    serving(
+      {},
+      () => (request, response) => response.end(String(request.header('x-big')?.length)),
+      async (server) => {
+        const text = await exchange(server.address.port, [get('/', `X-Big: ${'b'.repeat(15 * 1024)}\r\n${close}`)]);
+        expect(text).toMatch(/^HTTP\/1\.1 200[^]*15360$/);
+      },
+    ));
+
+  it('ignores what a synchronous handler returns when it is not a promise', () =>
+    serving(
+      {},
+      () =>
+        ((_request: unknown, response: { end(body: string): void }) => {
+          response.end('fine');
+          return { then: 'not a function' };
+        }) as unknown as HttpHandler,
+      async (server, errors) => {
+        expect(await exchange(server.address.port, [get('/')])).toMatch(/^HTTP\/1\.1 200[^]*fine$/);
+        expect(errors).toEqual([]);
       },
     ));
 });

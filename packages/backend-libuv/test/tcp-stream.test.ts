@@ -110,3 +110,37 @@ describe('libuv backend: tcp streams', () => {
     loop.close();
   });
 });
+
+describe('libuv backend: what its errors and refusals name', () => {
+  it('names the endpoint of a failed connect and of a failed listen, with the errno', async () => {
+    const loop = createLoop();
+    const taken = await loop.listen({ port: 0 }, () => undefined);
+    const port = taken.address.port;
+    await expect(loop.listen({ port }, () => undefined)).rejects.toMatchObject({
+      code: 'ERR_SOCKET',
+      errno: 'EADDRINUSE',
+      message: expect.stringContaining(`listen on 127.0.0.1:${port} failed`),
+    });
+    taken.close();
+    await loop.run();
+    await expect(loop.connect({ port })).rejects.toMatchObject({
+      code: 'ERR_SOCKET',
+      errno: 'ECONNREFUSED',
+      message: expect.stringContaining(`connect to 127.0.0.1:${port} failed`),
+    });
+    loop.close();
+  });
+
+  it('names its handles by kind when close() refuses', async () => {
+    const loop = createLoop();
+    const server = await loop.listen({ port: 0 }, () => undefined);
+    const http = await loop.serveHttp({ port: 0 }, (_request, response) => response.end());
+    const client = await loop.connect({ port: server.address.port });
+    expect(() => loop.close()).toThrow(/1 tcp server, 1 http server, 1 tcp stream|1 tcp server, 1 tcp stream, 1 http server/);
+    client.close();
+    server.close();
+    http.close();
+    await loop.run();
+    loop.close();
+  });
+});
