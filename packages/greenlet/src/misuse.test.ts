@@ -139,11 +139,18 @@ describe('misuse that leaves nothing behind', () => {
   });
 
   it('drops the forgotten switch of a greenlet that then returns: its parent gets ERR_GREENLET_SWITCH_NOT_YIELDED, and the next switch works', () => {
-    const g = greenlet(function* () {
-      void getmain().switch('forgotten');
-      return 'returned';
-    });
-    expect(thrownBy(() => g.switch()).code).toBe('ERR_GREENLET_SWITCH_NOT_YIELDED');
+    for (let round = 0; round < 2; round++) {
+      // Twice: a forgotten switch left behind by the first round would fail the second one at
+      // its own forgotten switch, before it returns.
+      let returned = false;
+      const g = greenlet(function* () {
+        void getmain().switch('forgotten');
+        returned = true;
+        return 'returned';
+      });
+      expect(thrownBy(() => g.switch()).code).toBe('ERR_GREENLET_SWITCH_NOT_YIELDED');
+      expect(returned).toBe(true);
+    }
     expect(switchesCleanly()).toBe(true);
   });
 
