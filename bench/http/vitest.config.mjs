@@ -1,5 +1,5 @@
 // The harness's own unit tests (its pure parts: wrk reports, /proc fields, medians, arguments).
-// The root vitest config covers packages/* only, so these run with:
+// The root vitest config (the test command) runs them too; on their own:
 //   npx vitest run --config bench/http/vitest.config.mjs
 // No timing is asserted here: speed is what compare.mjs measures, never what a test checks.
 import { defineConfig } from 'vitest/config';
