@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { EventLoopError, SocketError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
+import { EventLoopError, InvalidArgumentError, SocketError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
 import { HandleBase, type LoopBase } from '@loop/core/kit';
 
 /** Read an endpoint off a Node socket; `undefined` when the socket has none (closed). */
@@ -8,10 +8,10 @@ export function socketAddress(address: string | undefined, port: number | undefi
   return { address, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' };
 }
 
-/** Throws `ERR_INVALID_ARG` unless `data` is something a socket can write. */
+/** Throws an `InvalidArgumentError` (`ERR_INVALID_ARG`) unless `data` is something a socket can write. */
 export function checkChunk(data: unknown): void {
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new EventLoopError('ERR_INVALID_ARG', `data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
+    throw new InvalidArgumentError(`data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
   }
 }
 

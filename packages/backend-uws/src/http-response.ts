@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { EventLoopError, type HttpHeaders, type HttpHeaderValue, type HttpLimits, type HttpResponse, type HttpResponseEvents, type PeerAddress } from '@loop/core';
+import { EventLoopError, InvalidArgumentError, type HttpHeaders, type HttpHeaderValue, type HttpLimits, type HttpResponse, type HttpResponseEvents, type PeerAddress } from '@loop/core';
 import type { HttpResponse as UwsResponse } from '@trufflesuite/uws-js-unofficial';
 import { UwsHttpRequest } from './http-request.js';
 import type { UwsHttpServer } from './http-server.js';
@@ -39,7 +39,7 @@ function checkStatus(code: unknown): number {
 
 function checkChunk(data: unknown): void {
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new EventLoopError('ERR_INVALID_ARG', `data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
+    throw new InvalidArgumentError(`data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
   }
 }
 
@@ -52,7 +52,7 @@ function checkHeader(name: string, value: string): void {
 function headerText(name: string, value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw new EventLoopError('ERR_INVALID_ARG', `header '${name}' must be a string, a finite number or an array of strings`);
+  throw new InvalidArgumentError(`header '${name}' must be a string, a finite number or an array of strings`);
 }
 
 function headersSentError(what: string): EventLoopError {
@@ -719,7 +719,7 @@ function removeHeader(list: string[], name: string): void {
 }
 
 function checkHeaderObject(headers: HttpHeaders): void {
-  if (typeof headers !== 'object' || headers === null) throw new EventLoopError('ERR_INVALID_ARG', 'headers must be an object');
+  if (typeof headers !== 'object' || headers === null) throw new InvalidArgumentError('headers must be an object');
   for (const name in headers) {
     const value = headers[name];
     if (Array.isArray(value)) for (const item of value as readonly string[]) checkHeader(name, headerText(name, item));

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import {
   EventLoopError,
+  InvalidArgumentError,
   isSendableCloseCode,
   type SocketAddress,
   type WebSocket,
@@ -46,7 +47,7 @@ function checkNumber(name: string, value: unknown, min: number, max: number): nu
 
 function checkMessage(message: unknown): void {
   if (typeof message !== 'string' && !(message instanceof Uint8Array)) {
-    throw new EventLoopError('ERR_INVALID_ARG', `a message must be a string or a Uint8Array, got ${message === null ? 'null' : typeof message}`);
+    throw new InvalidArgumentError(`a message must be a string or a Uint8Array, got ${message === null ? 'null' : typeof message}`);
   }
 }
 
@@ -80,14 +81,14 @@ export class UwsWebSocketSide implements WebSocketServer {
     readonly behavior: WebSocketBehavior,
   ) {
     this.loop = server.loop;
-    if (typeof behavior !== 'object' || behavior === null) throw new EventLoopError('ERR_INVALID_ARG', 'websocket must be an object of options and callbacks');
+    if (typeof behavior !== 'object' || behavior === null) throw new InvalidArgumentError('websocket must be an object of options and callbacks');
     this.maxPayloadLength = checkNumber('websocket.maxPayloadLength', behavior.maxPayloadLength ?? DEFAULT_MAX_PAYLOAD, 1, 2 ** 31 - 1);
     const idle = checkNumber('websocket.idleTimeout', behavior.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, 0, 2 ** 31 - 1);
     this.idleTimeout = idleSeconds(idle) * 1000;
     this.maxBackpressure = checkNumber('websocket.maxBackpressure', behavior.maxBackpressure ?? DEFAULT_MAX_BACKPRESSURE, 1, 2 ** 31 - 1);
     for (const name of ['upgrade', 'open', 'message', 'drain', 'ping', 'pong', 'close'] as const) {
       const callback = behavior[name];
-      if (callback !== undefined && typeof callback !== 'function') throw new EventLoopError('ERR_INVALID_ARG', `websocket.${name} must be a function`);
+      if (callback !== undefined && typeof callback !== 'function') throw new InvalidArgumentError(`websocket.${name} must be a function`);
     }
     // The handlers take the socket with the fields uWS.js copied onto it from the upgrade.
     app.ws<SocketFields>('/*', {

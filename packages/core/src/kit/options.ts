@@ -1,4 +1,4 @@
-import { checkNumber, EventLoopError, UnsupportedError } from '../errors.js';
+import { checkNumber, EventLoopError, InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http.js';
 import type { ConnectOptions, ListenOptions } from '../stream.js';
 import { sameHeaderName } from './raw-headers.js';
@@ -12,13 +12,15 @@ export interface ResolvedListenOptions {
 }
 
 function checkHost(host: unknown): string {
-  if (typeof host !== 'string' || host.length === 0) {
-    throw new EventLoopError('ERR_INVALID_ARG', `host must be a non-empty string, got ${String(host)}`);
+  if (typeof host !== 'string') throw new InvalidArgumentError(`host must be a non-empty string, got ${String(host)}`);
+  if (host.length === 0) {
+    throw new EventLoopError('ERR_INVALID_ARG', 'host must be a non-empty string, got an empty one');
   }
   return host;
 }
 
 function checkPort(port: unknown, min: number): number {
+  if (typeof port !== 'number') throw new InvalidArgumentError(`port must be an integer, got ${String(port)}`);
   if (!Number.isInteger(port)) throw new EventLoopError('ERR_INVALID_ARG', `port must be an integer, got ${String(port)}`);
   return checkNumber('port', port, min, 65535);
 }
@@ -28,7 +30,7 @@ function checkPort(port: unknown, min: number): number {
  * @throws EventLoopError `ERR_INVALID_ARG`
  */
 export function resolveListenOptions(options: ListenOptions): ResolvedListenOptions {
-  if (typeof options !== 'object' || options === null) throw new EventLoopError('ERR_INVALID_ARG', 'listen options must be an object');
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('listen options must be an object');
   const backlog = options.backlog ?? 511;
   if (!Number.isInteger(backlog)) throw new EventLoopError('ERR_INVALID_ARG', `backlog must be an integer, got ${String(backlog)}`);
   return {
@@ -44,7 +46,7 @@ export function resolveListenOptions(options: ListenOptions): ResolvedListenOpti
  * @throws EventLoopError `ERR_INVALID_ARG`
  */
 export function resolveConnectOptions(options: ConnectOptions): Required<ConnectOptions> {
-  if (typeof options !== 'object' || options === null) throw new EventLoopError('ERR_INVALID_ARG', 'connect options must be an object');
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('connect options must be an object');
   return { host: checkHost(options.host ?? '127.0.0.1'), port: checkPort(options.port, 1), noDelay: options.noDelay !== false };
 }
 
