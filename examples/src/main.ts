@@ -37,6 +37,17 @@ function hello(request: HttpRequest, response: HttpResponse): void {
   response.respond(200, { 'content-type': 'text/plain' }, `hello from ${loop.backend}, client port ${request.remoteAddress?.port}\n`);
 }
 
+// The job's client is the loop's own TCP stream, and it sets limits of its own: say so plainly on a
+// backend that declares either missing (uws has no raw TCP; virtual has no HTTP).
+const { tcp, http, httpLimits } = loop.capabilities;
+if (!tcp || !http || !httpLimits.maxHeaderCount || !httpLimits.maxUrlLength || !httpLimits.maxBodySize) {
+  process.stderr.write(
+    `main: the '${loop.backend}' backend lacks what this job needs (tcp: ${tcp}, http: ${http}, settable limits); ` +
+      `try LOOP_BACKEND=libuv or LOOP_BACKEND=epoll-ffi (the serve example runs on uws too)\n`,
+  );
+  process.exit(2);
+}
+
 const server = await loop.serveHttp(LIMITS, hello).catch(fail);
 const { address, port } = server.address;
 console.log(`@loop: HTTP hello server on the '${loop.backend}' backend at http://${address}:${port}/ (limits ${JSON.stringify(LIMITS)})`);
