@@ -240,10 +240,13 @@ export abstract class LoopBase implements EventLoop {
     return new Promise<boolean>((resolve) => {
       this.resolveRun = resolve;
       // Step 0: libuv ≥ 1.45 runs due timers once before the first iteration in default mode only.
+      // Its loop condition still holds the liveness read before them, so the first iteration runs
+      // even when those timers left nothing alive (unreferenced hooks then run once); only a
+      // stop() from one of them prevents it.
       if (mode === 'default') {
         this.updateTime();
         this.runTimers();
-        if (this.stopRequested || !this.alive()) {
+        if (this.stopRequested) {
           this.finishRun();
           return;
         }

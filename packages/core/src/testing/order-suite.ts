@@ -18,6 +18,21 @@ export function defineOrderSuite(createLoop: LoopFactory, capabilities: Capabili
         expect(order).toEqual(['timer', 'pending']);
       }));
 
+    it('enters the first iteration even when the timers run before it left nothing alive: an unreferenced hook runs once', () =>
+      withLoop(createLoop, async (loop) => {
+        const order: string[] = [];
+        const check = loop.check(() => order.push('check'));
+        check.start();
+        check.unref();
+        loop.timer(() => order.push('timer')).start(0);
+        expect(await loop.run()).toBe(false);
+        // libuv ≥ 1.45: uv_run tests the liveness it read before those timers, then each
+        // iteration's end; the iteration's poll does not block (nothing referenced is active).
+        expect(order).toEqual(['timer', 'check']);
+        check.close();
+        await loop.run();
+      }));
+
     it('still runs the due timers of the iteration in which a check hook called stop()', () =>
       withLoop(createLoop, async (loop) => {
         const order: string[] = [];
