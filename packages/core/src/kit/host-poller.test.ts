@@ -110,6 +110,23 @@ describe('HostPoller', () => {
     poller.release();
   });
 
+  it('drops the earlier host timer when poll() is called again: a shorter first wait neither ticks twice nor early', async () => {
+    const { loop, ticks } = recordingLoop();
+    const poller = new HostPoller(loop);
+    const start = performance.now();
+    poller.poll(10);
+    poller.poll(40);
+    await sleep(120);
+    expect(ticks).toHaveLength(1);
+    expect((ticks[0] as number) - start).toBeGreaterThanOrEqual(40);
+    // A timeout of 0 after a short wait: one tick now, none when the short wait would have ended.
+    poller.poll(10);
+    poller.poll(0);
+    await sleep(60);
+    expect(ticks).toHaveLength(2);
+    poller.release();
+  });
+
   it('drops its host timer and its immediate on release(), so nothing ticks and the process may exit', async () => {
     const { loop, ticks } = recordingLoop();
     const poller = new HostPoller(loop);
