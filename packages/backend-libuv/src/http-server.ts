@@ -8,7 +8,6 @@ import {
   type HttpLimits,
   type HttpRequest,
   type HttpRequestEvents,
-  type HttpRequestSnapshot,
   type HttpResponse,
   type HttpResponseEvents,
   type HttpServer,
@@ -16,13 +15,9 @@ import {
 } from '@loop/core';
 import {
   checkRequestHead,
-  forEachRawHeader,
   HandleBase,
   HEAD_OK_WITH_BODY,
-  rawHeaderObject,
-  rawHeaderValue,
-  rawHeaderValues,
-  requestExpired,
+  RequestHead,
   sameHeaderName,
   type LoopBase,
   type ResolvedListenOptions,
@@ -85,9 +80,7 @@ function headersSentError(what: string): EventLoopError {
  * {@link HttpRequest} over Node's `IncomingMessage`. The head is read from `rawHeaders`, so Node
  * never builds its header object; Node listeners for the body are attached only when needed.
  */
-class NodeHttpRequest implements HttpRequest {
-  /** `true` during the handler's synchronous call: the head may be read and callbacks set. */
-  live = true;
+class NodeHttpRequest extends RequestHead implements HttpRequest {
   private events: HttpRequestEvents = {};
   private received = 0;
   private paused = false;
@@ -99,59 +92,29 @@ class NodeHttpRequest implements HttpRequest {
   constructor(
     private readonly exchange: HttpExchange,
     private readonly req: IncomingMessage,
-  ) {}
+  ) {
+    super();
+  }
 
-  get method(): string {
-    if (!this.live) throw requestExpired('request.method was read');
+  protected headMethod(): string {
     return this.req.method as string;
   }
-  get url(): string {
-    if (!this.live) throw requestExpired('request.url was read');
+  protected headUrl(): string {
     return this.req.url as string;
   }
-  get httpVersion(): string {
-    if (!this.live) throw requestExpired('request.httpVersion was read');
+  protected headVersion(): string {
     return this.req.httpVersion;
   }
-  get remoteAddress(): SocketAddress | undefined {
-    if (!this.live) throw requestExpired('request.remoteAddress was read');
+  protected headRemote(): SocketAddress | undefined {
     const socket = this.req.socket;
     return socketAddress(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
   }
-
-  header(name: string): string | undefined {
-    if (!this.live) throw requestExpired('request.header() was called');
-    return rawHeaderValue(this.req.rawHeaders, name);
-  }
-
-  headerValues(name: string): string[] {
-    if (!this.live) throw requestExpired('request.headerValues() was called');
-    return rawHeaderValues(this.req.rawHeaders, name);
-  }
-
-  forEachHeader(callback: (name: string, value: string) => void): void {
-    if (!this.live) throw requestExpired('request.forEachHeader() was called');
-    forEachRawHeader(this.req.rawHeaders, callback);
-  }
-
-  headers(): Record<string, string> {
-    if (!this.live) throw requestExpired('request.headers() was called');
-    return rawHeaderObject(this.req.rawHeaders);
-  }
-
-  snapshot(): HttpRequestSnapshot {
-    if (!this.live) throw requestExpired('request.snapshot() was called');
-    return {
-      method: this.method,
-      url: this.url,
-      httpVersion: this.httpVersion,
-      headers: this.headers(),
-      remoteAddress: this.remoteAddress,
-    };
+  protected headRaw(): readonly string[] {
+    return this.req.rawHeaders;
   }
 
   on(events: HttpRequestEvents): this {
-    if (!this.live) throw requestExpired('request.on() was called');
+    this.assertLive('request.on() was called');
     this.events = { ...this.events, ...events };
     if (events.aborted) this.exchange.watchClose();
     return this;

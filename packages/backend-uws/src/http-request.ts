@@ -1,5 +1,5 @@
-import type { HttpRequest, HttpRequestEvents, HttpRequestSnapshot, PeerAddress } from '@loop/core';
-import { forEachRawHeader, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired } from '@loop/core/kit';
+import type { HttpRequest, HttpRequestEvents, PeerAddress } from '@loop/core';
+import { RequestHead } from '@loop/core/kit';
 /** What a request needs from its exchange (an HTTP exchange, or a WebSocket upgrade). */
 export interface RequestOwner {
   pauseBody(): void;
@@ -17,9 +17,7 @@ const NO_EVENTS: HttpRequestEvents = Object.freeze({});
  * `remoteAddress.port` is `undefined`: uWS.js 20.30 tells the peer's IP but not its port (see the package
  * README); the IP is read from uWS on demand, or kept at dispatch for a queued request.
  */
-export class UwsHttpRequest implements HttpRequest {
-  /** `true` during the handler's synchronous call: the head may be read and callbacks set. */
-  live = true;
+export class UwsHttpRequest extends RequestHead implements HttpRequest {
   events: HttpRequestEvents = NO_EVENTS;
   /** `pause()` was called (and not `resume()`). */
   paused = false;
@@ -31,53 +29,29 @@ export class UwsHttpRequest implements HttpRequest {
     private readonly methodValue: string,
     private readonly urlValue: string,
     private raw: string[],
-  ) {}
+  ) {
+    super();
+  }
 
-  get method(): string {
-    if (!this.live) throw requestExpired('request.method was read');
+  protected headMethod(): string {
     return this.methodValue;
   }
-  get url(): string {
-    if (!this.live) throw requestExpired('request.url was read');
+  protected headUrl(): string {
     return this.urlValue;
   }
-  get httpVersion(): string {
-    if (!this.live) throw requestExpired('request.httpVersion was read');
+  protected headVersion(): string {
     return '1.1'; // uWS parses HTTP/1.1 request lines only
   }
-  get remoteAddress(): PeerAddress | undefined {
-    if (!this.live) throw requestExpired('request.remoteAddress was read');
+  protected headRemote(): PeerAddress | undefined {
     if (this.remote === null) this.remote = this.exchange.remoteAddress();
     return this.remote;
   }
-
-  header(name: string): string | undefined {
-    if (!this.live) throw requestExpired('request.header() was called');
-    return rawHeaderValue(this.raw, name);
-  }
-
-  headerValues(name: string): string[] {
-    if (!this.live) throw requestExpired('request.headerValues() was called');
-    return rawHeaderValues(this.raw, name);
-  }
-
-  forEachHeader(callback: (name: string, value: string) => void): void {
-    if (!this.live) throw requestExpired('request.forEachHeader() was called');
-    forEachRawHeader(this.raw, callback);
-  }
-
-  headers(): Record<string, string> {
-    if (!this.live) throw requestExpired('request.headers() was called');
-    return rawHeaderObject(this.raw);
-  }
-
-  snapshot(): HttpRequestSnapshot {
-    if (!this.live) throw requestExpired('request.snapshot() was called');
-    return { method: this.methodValue, url: this.urlValue, httpVersion: '1.1', headers: rawHeaderObject(this.raw), remoteAddress: this.remoteAddress };
+  protected headRaw(): readonly string[] {
+    return this.raw;
   }
 
   on(events: HttpRequestEvents): this {
-    if (!this.live) throw requestExpired('request.on() was called');
+    this.assertLive('request.on() was called');
     this.events = { ...this.events, ...events };
     return this;
   }

@@ -1,71 +1,41 @@
-import type { HttpRequest, HttpRequestEvents, HttpRequestSnapshot, SocketAddress } from '@loop/core';
-import { forEachRawHeader, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired } from '@loop/core/kit';
+import type { HttpRequest, HttpRequestEvents, SocketAddress } from '@loop/core';
+import { RequestHead } from '@loop/core/kit';
 import type { HttpExchange } from './http-exchange.js';
 
 /**
  * {@link HttpRequest}: the head as llhttp handed it over (method, url, the flat raw header list),
- * readable during the handler's synchronous call only, as the contract says; every accessor checks
- * `live` first. Header lookups scan the raw list and allocate nothing for a single-line field.
+ * readable during the handler's synchronous call only, as the contract says (the kit's
+ * `RequestHead` checks `live` in every accessor and scans the raw list for header lookups).
  */
-export class EpollHttpRequest implements HttpRequest {
-  /** `true` during the handler's synchronous call. */
-  live = true;
-
+export class EpollHttpRequest extends RequestHead implements HttpRequest {
   constructor(
     private readonly exchange: HttpExchange,
     private readonly methodName: string,
     private readonly target: string,
     private readonly version: string,
     private readonly raw: string[],
-  ) {}
+  ) {
+    super();
+  }
 
-  get method(): string {
-    if (!this.live) throw requestExpired('request.method was read');
+  protected headMethod(): string {
     return this.methodName;
   }
-
-  get url(): string {
-    if (!this.live) throw requestExpired('request.url was read');
+  protected headUrl(): string {
     return this.target;
   }
-
-  get httpVersion(): string {
-    if (!this.live) throw requestExpired('request.httpVersion was read');
+  protected headVersion(): string {
     return this.version;
   }
-
-  get remoteAddress(): SocketAddress | undefined {
-    if (!this.live) throw requestExpired('request.remoteAddress was read');
+  protected headRemote(): SocketAddress | undefined {
     return this.exchange.conn.remoteAddress();
   }
-
-  header(name: string): string | undefined {
-    if (!this.live) throw requestExpired('request.header() was called');
-    return rawHeaderValue(this.raw, name);
-  }
-
-  headerValues(name: string): string[] {
-    if (!this.live) throw requestExpired('request.headerValues() was called');
-    return rawHeaderValues(this.raw, name);
-  }
-
-  forEachHeader(callback: (name: string, value: string) => void): void {
-    if (!this.live) throw requestExpired('request.forEachHeader() was called');
-    forEachRawHeader(this.raw, callback);
-  }
-
-  headers(): Record<string, string> {
-    if (!this.live) throw requestExpired('request.headers() was called');
-    return rawHeaderObject(this.raw);
-  }
-
-  snapshot(): HttpRequestSnapshot {
-    if (!this.live) throw requestExpired('request.snapshot() was called');
-    return { method: this.methodName, url: this.target, httpVersion: this.version, headers: rawHeaderObject(this.raw), remoteAddress: this.remoteAddress };
+  protected headRaw(): readonly string[] {
+    return this.raw;
   }
 
   on(events: HttpRequestEvents): this {
-    if (!this.live) throw requestExpired('request.on() was called');
+    this.assertLive('request.on() was called');
     this.exchange.setRequestEvents(events);
     return this;
   }

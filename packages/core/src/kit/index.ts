@@ -18,6 +18,7 @@ export {
   type ResolvedListenOptions,
 } from './options.js';
 export { KitPhaseHook, type HookPhase } from './phase-hook.js';
+export { RequestHead } from './request-head.js';
 export { forEachRawHeader, lowerHeaderName, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired, sameHeaderName } from './raw-headers.js';
 export { KitTimer } from './timer.js';
 export { TimerHeap, type HeapEntry } from './timer-heap.js';
