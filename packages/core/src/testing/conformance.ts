@@ -2,8 +2,10 @@
  * `@loop/core/conformance`: the suite every backend runs. A backend's
  * `test/conformance.test.ts` calls {@link runConformance} once.
  *
- * Behaviours a backend lacks (per its {@link Capabilities}) are reported as skipped suites, and
- * for each of them a test asserts that the API throws {@link UnsupportedError}.
+ * For a behaviour a backend lacks (per its {@link Capabilities}), the suite registers, under a
+ * title ending in "declared unsupported", tests asserting that the API throws `UnsupportedError`,
+ * so nothing is skipped. The raw-client helpers the suite uses are exported too, for a backend's
+ * own tests.
  * @packageDocumentation
  */
 import { describe } from 'vitest';
@@ -19,7 +21,7 @@ import { defineReactorSuite } from './reactor-suite.js';
 import { defineStreamSuite } from './stream-suite.js';
 import { defineWebSocketSuite } from './websocket-suite.js';
 
-export type { LoopFactory } from './helpers.js';
+export { openFdCount, parseResponses, rawExchange, within, type LoopFactory, type ParsedResponse } from './helpers.js';
 
 /**
  * Register the whole conformance suite for one backend with vitest.
