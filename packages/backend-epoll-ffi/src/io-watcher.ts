@@ -1,11 +1,9 @@
-import { EventLoopError, InvalidArgumentError, IoEvents, SocketError, type IoWatcher } from '@loop/core';
-import { HandleBase } from '@loop/core/kit';
+import { IoEvents, SocketError, type IoWatcher } from '@loop/core';
+import { checkIoEvents, HandleBase } from '@loop/core/kit';
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from './constants.js';
 import type { EpollLoop } from './epoll-loop.js';
 import type { FdHandler } from './fd-handler.js';
 import { systemError } from './libc.js';
-
-const ALL = IoEvents.READABLE | IoEvents.WRITABLE;
 
 /**
  * {@link IoWatcher}: the fd is one more member of the loop's epoll set, level-triggered whatever
@@ -32,10 +30,7 @@ export class EpollIoWatcher extends HandleBase implements IoWatcher, FdHandler {
 
   start(events: number): this {
     this.assertOpen();
-    if (typeof events !== 'number') throw new InvalidArgumentError(`events must be an IoEvents mask, got ${events === null ? 'null' : typeof events}`);
-    if (!Number.isInteger(events) || events <= 0 || (events & ~ALL) !== 0) {
-      throw new EventLoopError('ERR_INVALID_ARG', `events must be a non-empty IoEvents mask (READABLE | WRITABLE), got ${String(events)}`);
-    }
+    checkIoEvents(events);
     if (events === this.watched) return this;
     const mask = ((events & IoEvents.READABLE) !== 0 ? EPOLLIN | EPOLLRDHUP : 0) | ((events & IoEvents.WRITABLE) !== 0 ? EPOLLOUT : 0);
     const status = this.watched === 0 ? this.loop.watch(this.fd, this, mask) : this.loop.rewatch(this.fd, this, mask);

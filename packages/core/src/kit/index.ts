@@ -22,4 +22,4 @@ export { RequestHead } from './request-head.js';
 export { forEachRawHeader, lowerHeaderName, rawHeaderObject, rawHeaderValue, rawHeaderValues, requestExpired, sameHeaderName } from './raw-headers.js';
 export { KitTimer } from './timer.js';
 export { TimerHeap, type HeapEntry } from './timer-heap.js';
-export { UvPoll, type KoffiModule } from './uv-poll.js';
+export { checkIoEvents, UvPoll, type KoffiModule } from './uv-poll.js';

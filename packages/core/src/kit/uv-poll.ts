@@ -14,7 +14,7 @@
  */
 import { fstatSync, type BigIntStats } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
-import { EventLoopError, SocketError } from '../errors.js';
+import { EventLoopError, InvalidArgumentError, SocketError } from '../errors.js';
 import type { IoWatcher } from '../loop.js';
 import { HandleBase } from './handle-base.js';
 import type { LoopBase } from './loop-base.js';
@@ -68,9 +68,15 @@ function uvError(status: number, message: string, syscall: string): SocketError 
   return new SocketError(message, cause);
 }
 
-/** Throws `ERR_INVALID_ARG` unless `events` is a non-empty mask of READABLE and WRITABLE. */
-function checkEvents(events: unknown): number {
-  if (typeof events !== 'number' || !Number.isInteger(events) || events <= 0 || (events & ~ALL_EVENTS) !== 0) {
+/**
+ * Check an `IoWatcher.start()` mask, for every backend's watcher: a non-number throws
+ * `InvalidArgumentError`, a number that is not a non-empty mask of `IoEvents.READABLE` and
+ * `IoEvents.WRITABLE` throws `EventLoopError` `ERR_INVALID_ARG`.
+ * @returns the mask
+ */
+export function checkIoEvents(events: unknown): number {
+  if (typeof events !== 'number') throw new InvalidArgumentError(`events must be an IoEvents mask, got ${events === null ? 'null' : typeof events}`);
+  if (!Number.isInteger(events) || events <= 0 || (events & ~ALL_EVENTS) !== 0) {
     throw new EventLoopError('ERR_INVALID_ARG', `events must be a non-empty IoEvents mask (READABLE | WRITABLE), got ${String(events)}`);
   }
   return events;
@@ -286,7 +292,7 @@ class UvPollWatcher extends HandleBase implements IoWatcher {
   start(events: number): this {
     this.assertOpen();
     this.loop.assertNotClosed();
-    checkEvents(events);
+    checkIoEvents(events);
     if (this.isActive()) {
       if (events === this.watched) return this;
       // A parked watcher restarts with the new mask once its queued event is delivered.

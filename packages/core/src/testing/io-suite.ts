@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
-import { EventLoopError, SocketError, UnsupportedError } from '../errors.js';
+import { EventLoopError, InvalidArgumentError, SocketError, UnsupportedError } from '../errors.js';
 import { IoEvents, type EventLoop, type IoWatcher } from '../loop.js';
 import { forCapability, openFdCount, ranInPollPhase, recordingLoop, tracePhases, within, type LoopFactory } from './helpers.js';
 
@@ -225,12 +225,14 @@ export function defineIoSuite(createLoop: LoopFactory, capabilities: Capabilitie
           expect(seen).toEqual([READABLE]);
         }));
 
-      it('rejects an empty or unknown event mask with ERR_INVALID_ARG and stays as it was', () =>
+      it('rejects an empty or unknown event mask with ERR_INVALID_ARG, a mask of the wrong type with InvalidArgumentError, and stays as it was', () =>
         withFifo(createLoop, async ({ loop, fd }) => {
           const watcher = loop.io(fd, () => undefined);
           for (const events of [0, 4, 1.5, -1, Number.NaN]) {
             expect(() => watcher.start(events)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
           }
+          // A mask of the wrong type is a TypeError, as every wrong-type argument is.
+          for (const events of ['1', null, undefined]) expect(() => watcher.start(events as never)).toThrow(InvalidArgumentError);
           expect(watcher.isActive()).toBe(false);
           watcher.start(WRITABLE);
           expect(() => watcher.start(8)).toThrow(EventLoopError);
