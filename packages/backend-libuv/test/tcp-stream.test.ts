@@ -1,5 +1,7 @@
 // The libuv backend's TCP streams beyond what the conformance suite pins down: chunks held across
 // pause() and resume(), the end held behind them, IPv6 endpoints, bad chunks.
+import { connect as netConnect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventLoop, TcpServer, TcpStream } from '@loop/core';
 import { describe, expect, it } from 'vitest';
 import { createLoop } from '../src/index.js';
@@ -141,6 +143,196 @@ describe('libuv backend: what its errors and refusals name', () => {
     server.close();
     http.close();
     await loop.run();
+    loop.close();
+  });
+});
+
+/** Reject after `ms` so a broken flow fails the test instead of hanging it. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`${what}: nothing within ${ms} ms`)))]);
+}
+
+/** A plain Node socket to `port` (not the loop's), connected. */
+function peer(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * Wait until `socket` has stopped sending (its queued amount unchanged for 150 ms) or has sent
+ * everything; returns what it still queues. A reader that reads nothing makes TCP flow control
+ * stop the writer after a few MiB of kernel buffers.
+ */
+async function settledQueue(socket: Socket): Promise<number> {
+  let last = -1;
+  let steady = 0;
+  for (let i = 0; i < 200 && socket.writableLength > 0 && steady < 3; i++) {
+    await sleep(50);
+    steady = socket.writableLength === last ? steady + 1 : 0;
+    last = socket.writableLength;
+  }
+  return socket.writableLength;
+}
+
+describe('libuv backend: reading and TCP flow control', () => {
+  const total = 64 * 1024 * 1024; // far more than any kernel buffer on the way holds
+
+  it('reads nothing on a stream without a data callback: what the peer sent arrives once one is set', async () => {
+    const loop = createLoop();
+    const order: string[] = [];
+    let accepted: TcpStream | undefined;
+    const server = await loop.listen({ port: 0 }, (stream) => {
+      accepted = stream;
+      // Nothing set yet, then a close callback only: neither is a reader, so the bytes stay in
+      // the socket until a data callback comes.
+      const first = loop.timer(() => {
+        first.close();
+        stream.on({ close: () => order.push('close') });
+      });
+      first.start(20);
+      const later = loop.timer(() => {
+        later.close();
+        order.push('data callback set');
+        stream.on({
+          data: (chunk) => {
+            order.push(`data ${Buffer.from(chunk).toString()}`);
+            deadline.close();
+            stream.close();
+            server.close();
+          },
+        });
+      });
+      later.start(60);
+      // Bytes lost before the data callback was set would leave the loop waiting for ever.
+      const deadline = loop.timer(() => {
+        order.push('nothing arrived');
+        stream.close();
+        server.close();
+      });
+      deadline.start(3_000);
+    });
+    const socket = await peer(server.address.port);
+    socket.on('error', () => undefined);
+    socket.write('early');
+    await loop.run();
+    socket.destroy();
+    expect(accepted).toBeDefined();
+    expect(order).toEqual(['data callback set', 'data early', 'close']);
+    loop.close();
+  });
+
+  it('stops reading while paused: the peer is held back by TCP flow control, and gets everything after resume()', async () => {
+    const loop = createLoop();
+    let received = 0;
+    let receivedWhilePaused = 0;
+    let paused = false;
+    let stream: TcpStream | undefined;
+    let accepted!: () => void;
+    const acceptedPromise = new Promise<void>((resolve) => (accepted = resolve));
+    const server = await loop.listen({ port: 0 }, (s) => {
+      stream = s;
+      s.on({
+        data: (chunk) => {
+          if (paused) receivedWhilePaused += chunk.length;
+          received += chunk.length;
+          if (received === chunk.length) {
+            paused = true;
+            s.pause();
+            accepted();
+          }
+        },
+        end: () => {
+          s.close();
+          server.close();
+        },
+      });
+    });
+    const running = loop.run();
+    const socket = await peer(server.address.port);
+    socket.on('error', () => undefined);
+    socket.end(Buffer.alloc(total, 1));
+    await within(acceptedPromise, 5_000, 'the first chunk');
+    const queued = await settledQueue(socket);
+    expect(queued).toBeGreaterThan(total / 2);
+    expect(receivedWhilePaused).toBe(0);
+    paused = false;
+    loop.callSoon(() => stream?.resume());
+    await within(running, 20_000, 'the rest of the data');
+    socket.destroy();
+    expect(received).toBe(total);
+    loop.close();
+  });
+
+  it('reads one chunk at most while the loop is not running: the peer is held back until the next run() delivers the rest', async () => {
+    const loop = createLoop();
+    let received = 0;
+    let chunksWhileStopped = 0;
+    let stopped = false;
+    const server = await loop.listen({ port: 0 }, (stream) => {
+      stream.on({
+        data: (chunk) => {
+          if (stopped) chunksWhileStopped++;
+          received += chunk.length;
+        },
+        end: () => {
+          stream.close();
+          server.close();
+        },
+      });
+      loop.stop();
+    });
+    const socket = await peer(server.address.port);
+    socket.on('error', () => undefined);
+    await loop.run(); // until the connection is accepted
+    stopped = true;
+    socket.end(Buffer.alloc(total, 2));
+    const queued = await settledQueue(socket);
+    expect(queued).toBeGreaterThan(total / 2);
+    expect([received, chunksWhileStopped]).toEqual([0, 0]);
+    stopped = false;
+    await within(loop.run(), 20_000, 'the data after the loop ran again');
+    socket.destroy();
+    expect(received).toBe(total);
+    loop.close();
+  });
+
+  it('holds the chunks Node had already read when pause() was called: no data callback runs until resume()', async () => {
+    const loop = createLoop();
+    const size = 4 * 1024 * 1024; // libuv reads up to 32 × 64 KiB per readiness: several chunks queued at once
+    let received = 0;
+    let callbacksWhilePaused = 0;
+    let paused = false;
+    const server = await loop.listen({ port: 0 }, (stream) => {
+      const resume = loop.timer(() => {
+        paused = false;
+        stream.resume();
+      });
+      stream.on({
+        data: (chunk) => {
+          if (paused) callbacksWhilePaused++;
+          received += chunk.length;
+          if (received === chunk.length) {
+            paused = true;
+            stream.pause();
+            resume.start(20);
+          }
+        },
+        end: () => {
+          resume.close();
+          stream.close();
+          server.close();
+        },
+      });
+    });
+    const socket = await peer(server.address.port);
+    socket.on('error', () => undefined);
+    socket.end(Buffer.alloc(size, 3));
+    await within(loop.run(), 20_000, 'the whole upload');
+    socket.destroy();
+    expect([received, callbacksWhilePaused]).toEqual([size, 0]);
     loop.close();
   });
 });
