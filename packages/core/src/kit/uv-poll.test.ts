@@ -283,7 +283,9 @@ describe('UvPoll: fd watchers on the libuv loop Node runs', () => {
     // The number comes back naming another FIFO (a pollable one: only the identity check refuses it).
     expect(dup2(other, fd)).toBe(fd);
     closeSync(other);
-    expect(() => watcher.start(WRITABLE)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET', errno: 'EBADF', message: expect.stringContaining('names another file') }));
+    const error = thrown(() => watcher.start(WRITABLE));
+    expect(error).toMatchObject({ code: 'ERR_SOCKET', errno: 'EBADF', message: expect.stringContaining('names another file') });
+    expect((error as Error).cause).toMatchObject({ code: 'EBADF', message: 'the fd names another file than at its first start' });
     expect(watcher.isActive()).toBe(false);
     watcher.close();
     await loop.run();
@@ -331,6 +333,392 @@ describe('UvPoll: fd watchers on the libuv loop Node runs', () => {
     loop.close();
     expect(() => watcher.start(READABLE)).toThrow(expect.objectContaining({ code: 'ERR_LOOP_CLOSED' }));
     watcher.close(); // frees the fd's slot; nothing native was allocated
+    closeSync(fd);
+  });
+});
+
+/** koffi, but `load(null)` answers the functions `bind()` checks with the given values. */
+function koffiAnswering(answers: { status?: number; loop?: unknown; typeName?: string; size?: number }): KoffiModule {
+  return {
+    ...koffi,
+    load: () => ({
+      func: (definition: string) => {
+        if (definition.includes('napi_get_uv_event_loop')) {
+          return (_env: unknown, out: unknown[]) => {
+            out[0] = 'loop' in answers ? answers.loop : 1;
+            return answers.status ?? 0;
+          };
+        }
+        if (definition.includes('uv_handle_type_name')) return () => answers.typeName ?? 'poll';
+        if (definition.includes('uv_handle_size')) return () => answers.size ?? 64;
+        return () => 0;
+      },
+    }),
+  };
+}
+
+/** koffi with its native memory counted: what was allocated, and what freed. */
+function countingKoffi(): { module: KoffiModule; allocated: unknown[]; freed: unknown[] } {
+  const allocated: unknown[] = [];
+  const freed: unknown[] = [];
+  const module: KoffiModule = {
+    ...koffi,
+    alloc: (type: string, length: number) => {
+      const pointer = koffi.alloc(type, length);
+      allocated.push(pointer);
+      return pointer;
+    },
+    free: (pointer: unknown) => {
+      freed.push(pointer);
+      koffi.free(pointer);
+    },
+  };
+  return { module, allocated, freed };
+}
+
+/** koffi whose `uv_poll_start` fails with `status` (a negative errno), all else real. */
+function koffiFailingStart(status: number): KoffiModule {
+  return {
+    ...koffi,
+    load: () => {
+      const lib = koffi.load(null);
+      return { func: (definition: string) => (definition.includes('uv_poll_start') ? () => status : lib.func(definition)) };
+    },
+  };
+}
+
+const hasRef = libc.func('int uv_has_ref(void *handle)');
+
+/** The error `fn` throws. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe("UvPoll.bind(): libuv's functions are checked before use", () => {
+  it('refuses a failed napi_get_uv_event_loop, a null loop, a handle type that is not poll and an implausible size, naming which', () => {
+    const cases: [Parameters<typeof koffiAnswering>[0], string][] = [
+      [{ status: 9 }, 'napi_get_uv_event_loop failed with status 9'],
+      [{ loop: null }, 'napi_get_uv_event_loop failed with status 0'],
+      [{ typeName: 'timer' }, "handle type 8 is 'timer', not 'poll'"],
+      [{ size: 15 }, 'implausible uv_poll_t size 15'],
+      [{ size: 4097 }, 'implausible uv_poll_t size 4097'],
+    ];
+    for (const [answers, why] of cases) {
+      const error = thrown(() => UvPoll.bind(koffiAnswering(answers)));
+      expect(error).toBeInstanceOf(EventLoopError);
+      expect(error).toMatchObject({ code: 'ERR_UNSUPPORTED', message: `libuv's uv_poll is not reachable through koffi: ${why}` });
+      expect((error as Error).cause).toBeInstanceOf(Error);
+      expect(((error as Error).cause as Error).message).toBe(why);
+    }
+  });
+
+  it('accepts uv_poll_t sizes from 16 to 4096 bytes', () => {
+    expect(UvPoll.bind(koffiAnswering({ size: 16 }))).toBeInstanceOf(UvPoll);
+    expect(UvPoll.bind(koffiAnswering({ size: 4096 }))).toBeInstanceOf(UvPoll);
+  });
+});
+
+describe('UvPoll: native memory, references and callbacks', () => {
+  it('frees the memory of every uv handle: a refused one at once, a closed one in its close callback', async () => {
+    const { module, allocated, freed } = countingKoffi();
+    const poll = UvPoll.bind(module);
+    const loop = new UvLoop();
+    const devNull = openSync('/dev/null', 'r');
+    const refused = poll.watch(loop, devNull, () => undefined);
+    expect(() => refused.start(READABLE)).toThrow(SocketError);
+    expect(allocated).toHaveLength(1);
+    expect(freed).toEqual(allocated);
+    const fd = openFifo();
+    const watcher = poll.watch(loop, fd, () => undefined).start(READABLE);
+    expect(allocated).toHaveLength(2);
+    watcher.close();
+    refused.close();
+    expect(freed).toHaveLength(1); // libuv still owns the memory until its close callback
+    await loop.run();
+    expect(freed).toEqual(allocated);
+    expect(poll.stats()).toMatchObject({ handles: 0, watchedFds: 0 });
+    await new Promise((resolve) => setImmediate(resolve));
+    loop.close();
+    closeSync(fd);
+    closeSync(devNull);
+  });
+
+  it('unreferences its uv handles, so that a started watcher never keeps Node itself alive', async () => {
+    const { module, allocated } = countingKoffi();
+    const poll = UvPoll.bind(module);
+    const loop = new UvLoop();
+    const fd = openFifo();
+    const watcher = poll.watch(loop, fd, () => undefined).start(READABLE);
+    expect(allocated).toHaveLength(1);
+    expect(hasRef(allocated[0])).toBe(0);
+    watcher.close();
+    await loop.run();
+    await new Promise((resolve) => setImmediate(resolve));
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('registers its two koffi callbacks once for every watcher, not once per uv handle', async () => {
+    const callbacksBefore = koffi.stats().callbacks;
+    const loop = new UvLoop();
+    const fds = [openFifo(), openFifo(), openFifo()];
+    const watchers = fds.map((fd) => loop.io(fd, () => undefined).start(READABLE));
+    expect(koffi.stats().callbacks).toBe(callbacksBefore + 2);
+    for (const watcher of watchers) watcher.close();
+    await loop.run();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(koffi.stats().callbacks).toBe(callbacksBefore);
+    loop.close();
+    for (const fd of fds) closeSync(fd);
+  });
+
+  it('unregisters the callbacks after a refused start that left no uv handle, but keeps them for a watcher started right after', async () => {
+    const callbacksBefore = koffi.stats().callbacks;
+    const loop = new UvLoop();
+    const devNull = openSync('/dev/null', 'r');
+    const refused = loop.io(devNull, () => undefined);
+    expect(() => refused.start(READABLE)).toThrow(SocketError);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(uvPoll.stats().callbacksRegistered).toBe(false);
+    expect(koffi.stats().callbacks).toBe(callbacksBefore);
+    // Refused again, and a good watcher started before the unregistering immediate has run.
+    expect(() => refused.start(READABLE)).toThrow(SocketError);
+    const fd = openFifo();
+    const events: number[] = [];
+    const watcher = loop.io(fd, (w, ready) => {
+      events.push(ready);
+      w.close();
+    });
+    watcher.start(WRITABLE);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(uvPoll.stats().callbacksRegistered).toBe(true);
+    refused.close();
+    await loop.run();
+    expect(events).toEqual([WRITABLE]);
+    loop.close();
+    closeSync(fd);
+    closeSync(devNull);
+  });
+
+  it('refuses a start libuv refuses (uv_poll_start fails) with a SocketError naming the fd and the errno, and stays inactive', async () => {
+    const poll = UvPoll.bind(koffiFailingStart(-9));
+    const loop = new UvLoop();
+    const fd = openFifo();
+    const watcher = poll.watch(loop, fd, () => undefined);
+    const error = thrown(() => watcher.start(READABLE));
+    expect(error).toBeInstanceOf(SocketError);
+    expect(error).toMatchObject({ errno: 'EBADF', message: `cannot watch fd ${fd}: EBADF` });
+    expect((error as Error).cause).toMatchObject({ syscall: 'uv_poll_start', code: 'EBADF', errno: -9, message: 'uv_poll_start: EBADF' });
+    expect(watcher.isActive()).toBe(false);
+    expect(loop.alive()).toBe(false);
+    watcher.close();
+    await loop.run();
+    await new Promise((resolve) => setImmediate(resolve));
+    loop.close();
+    closeSync(fd);
+  });
+});
+
+describe('UvPollWatcher: what its errors say', () => {
+  it('names the fd, the errno and the syscall of a refusal', async () => {
+    const fd = openSync('/dev/null', 'r');
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    const error = thrown(() => watcher.start(READABLE)) as SocketError;
+    expect(error.message).toBe(`cannot watch fd ${fd}: EPERM`); // no word about Node watching it: that is EEXIST only
+    expect(error.cause).toMatchObject({ message: 'uv_poll_init: EPERM' });
+    watcher.close();
+    await loop.run();
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('names a regular file or a directory as never pollable, before libuv sees it', async () => {
+    const file = join(dir, 'plain');
+    closeSync(openSync(file, 'w'));
+    const loop = new UvLoop();
+    for (const fd of [openSync(file, 'r'), openSync(dir, 'r')]) {
+      const watcher = loop.io(fd, () => undefined);
+      const error = thrown(() => watcher.start(READABLE)) as SocketError;
+      expect(error).toMatchObject({ code: 'ERR_SOCKET', errno: 'EPERM', message: `cannot watch fd ${fd}: EPERM` });
+      expect(error.cause).toMatchObject({ code: 'EPERM', message: 'a regular file or directory is always ready: it cannot be polled' });
+      expect(uvPoll.stats().handles).toBe(0);
+      watcher.close();
+      closeSync(fd);
+    }
+    await loop.run();
+    loop.close();
+  });
+
+  it('names the fd of a closed one and the fd watched twice', async () => {
+    const fd = openFifo();
+    closeSync(fd);
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    const error = thrown(() => watcher.start(READABLE)) as SocketError;
+    expect(error).toMatchObject({ errno: 'EBADF', message: `cannot watch fd ${fd}: EBADF` });
+    expect(() => loop.io(fd, () => undefined)).toThrow(`fd ${fd} is already watched by an open io watcher on this thread; close that watcher first`);
+    watcher.close();
+    await loop.run();
+    loop.close();
+  });
+
+  it('names a bad event mask', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    expect(() => watcher.start(4)).toThrow('events must be a non-empty IoEvents mask (READABLE | WRITABLE), got 4');
+    watcher.close();
+    await loop.run();
+    loop.close();
+    closeSync(fd);
+  });
+
+  it("is counted as an 'io' handle by a refused loop.close()", async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined).start(READABLE);
+    expect(() => loop.close()).toThrow(/\(1 io;/);
+    watcher.close();
+    await loop.run();
+    loop.close();
+    closeSync(fd);
+  });
+});
+
+describe('UvPollWatcher: its uv_poll runs only while it is active and not parked', () => {
+  /** uv events seen while Node's own loop turns for `ms` (the kit loop is not running). */
+  async function uvEventsDuring(ms: number): Promise<number> {
+    const before = uvPoll.stats().uvEvents;
+    await nodeTurns(ms);
+    return uvPoll.stats().uvEvents - before;
+  }
+
+  it('is a no-op to stop a watcher never started, or stopped already', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    expect(watcher.stop()).toBe(watcher);
+    watcher.start(READABLE).stop();
+    expect(watcher.stop().isActive()).toBe(false);
+    watcher.close();
+    await loop.run();
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('stops its uv_poll on stop(): a readable fd raises no uv event afterwards', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined).start(READABLE);
+    writeSync(fd, 'x');
+    watcher.stop();
+    expect(await uvEventsDuring(50)).toBe(0);
+    watcher.close();
+    await loop.run();
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('parks again after a stop and a restart: one uv event while the loop is not running', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const seen: number[] = [];
+    const watcher = loop.io(fd, (w, events) => {
+      seen.push(events);
+      w.close();
+    });
+    watcher.start(READABLE);
+    writeSync(fd, 'x');
+    await nodeTurns(20); // parked
+    watcher.stop().start(READABLE);
+    expect(await uvEventsDuring(50)).toBe(1);
+    await loop.run();
+    expect(seen).toEqual([READABLE]);
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('keeps a parked watcher parked when its mask changes, and delivers only queued events the new mask has', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const seen: number[] = [];
+    const watcher = loop.io(fd, (w, events) => {
+      seen.push(events);
+      w.close();
+    });
+    watcher.start(READABLE | WRITABLE);
+    writeSync(fd, 'x');
+    await nodeTurns(20); // parked with READABLE | WRITABLE queued
+    watcher.start(WRITABLE);
+    expect(watcher.events).toBe(WRITABLE);
+    expect(await uvEventsDuring(50)).toBe(0);
+    await loop.run();
+    expect(seen).toEqual([WRITABLE]);
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('never runs the callback with no events: a queued event the new mask drops is not delivered, the next one is', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const seen: number[] = [];
+    const watcher = loop.io(fd, (w, events) => {
+      seen.push(events);
+      w.close();
+    });
+    watcher.start(READABLE);
+    writeSync(fd, 'x');
+    await nodeTurns(20); // parked with READABLE queued
+    watcher.start(WRITABLE);
+    await loop.run();
+    expect(seen).toEqual([WRITABLE]);
+    loop.close();
+    closeSync(fd);
+  });
+
+  it('leaves no poll behind when the callback of a parked delivery stops the watcher and closes its fd', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const seen: number[] = [];
+    const watcher = loop.io(fd, (w, events) => {
+      seen.push(events);
+      w.stop();
+      closeSync(fd);
+    });
+    watcher.start(READABLE);
+    writeSync(fd, 'x');
+    await nodeTurns(20); // parked
+    expect(await loop.run()).toBe(false);
+    expect(seen).toEqual([READABLE]);
+    expect(loop.errors).toEqual([]);
+    expect(watcher.isActive()).toBe(false);
+    watcher.close();
+    await loop.run();
+    loop.close();
+  });
+
+  it('leaves no poll behind when a callback stops the watcher after a parked delivery was restarted', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    let calls = 0;
+    const watcher = loop.io(fd, (w) => {
+      if (++calls === 2) w.stop(); // never reads: the fd stays readable
+    });
+    watcher.start(READABLE);
+    writeSync(fd, 'x');
+    await nodeTurns(20); // parked; the first delivery restarts the poll, the second comes from it
+    expect(await loop.run()).toBe(false);
+    expect(calls).toBe(2);
+    expect(await uvEventsDuring(50)).toBe(0);
+    watcher.close();
+    await loop.run();
+    loop.close();
     closeSync(fd);
   });
 });
