@@ -99,4 +99,17 @@ describe('request heads at the limits', () => {
     expect(checkRequestHead(limits, '/', ['Content-Length', '0'])).toBe(HEAD_OK);
     expect(checkRequestHead(limits, '/', ['Content-Length', '1'])).toBe(HEAD_OK_WITH_BODY);
   });
+
+  it('take no other field of the same length as Transfer-Encoding for it', () => {
+    expect('X-Forwarded-Proto'.length).toBe('transfer-encoding'.length);
+    expect(checkRequestHead(limits, '/', ['X-Forwarded-Proto', 'https'])).toBe(HEAD_OK);
+  });
+});
+
+describe('listen options: the code of each refusal', () => {
+  it('refuse a fractional backlog with ERR_INVALID_ARG: a number out of range, not a wrong type', () => {
+    const error = refusal(() => resolveListenOptions({ backlog: 2.5 }));
+    expect(error.code).toBe('ERR_INVALID_ARG');
+    expect(error).not.toBeInstanceOf(TypeError);
+  });
 });
