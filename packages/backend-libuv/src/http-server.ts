@@ -323,8 +323,11 @@ class HttpExchange implements HttpResponse {
   /** The server is closing: a response still streaming closes its connection once it ends. */
   closeWhenFinished(): void {
     this.res.shouldKeepAlive = false;
-    if (this.res.writableFinished) this.res.socket?.end();
-    else this.res.once('finish', () => this.res.socket?.end());
+    // The connection: Node detaches it from the response on 'finish' before a listener added
+    // here runs (res.socket is null by then), and leaves it open when its headers said keep-alive.
+    const socket = this.res.req.socket;
+    if (this.res.writableFinished) socket.end();
+    else this.res.once('finish', () => socket.end());
   }
 
   private sendHead(): void {

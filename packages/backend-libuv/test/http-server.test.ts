@@ -331,3 +331,298 @@ describe('libuv backend: misuse messages and limits at their edges', () => {
       },
     ));
 });
+
+/** A kept-alive raw connection: what it received so far, and when it closed. */
+interface OpenConnection {
+  text(): string;
+  closed: Promise<void>;
+  isClosed(): boolean;
+  write(data: string): void;
+  destroy(): void;
+}
+
+function openConnection(port: number): Promise<OpenConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let isClosed = false;
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((done) =>
+      socket.on('close', () => {
+        isClosed = true;
+        done();
+      }),
+    );
+    socket.once('connect', () =>
+      resolve({
+        text: () => Buffer.concat(chunks).toString('latin1'),
+        closed,
+        isClosed: () => isClosed,
+        write: (data) => socket.write(data),
+        destroy: () => socket.destroy(),
+      }),
+    );
+    socket.once('error', reject);
+  });
+}
+
+/** Poll `condition` every 5 ms, for 5 s at most. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${what}: not within 5 s`);
+}
+
+/** Resolve `promise` or fail after 5 s. */
+function soon<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within 5 s`)), 5_000)))]).finally(() => clearTimeout(timer));
+}
+
+// Idle keep-alive connections would close by themselves after 5 s: only the server may close them here.
+const patient: HttpServerOptions = { keepAliveTimeout: 60_000 };
+
+describe('libuv backend: streamed responses and server.close()', () => {
+  it('closes the connection of a response that was streaming when server.close() was called, once it ends', () => {
+    let finish: (() => void) | undefined;
+    return serving(
+      patient,
+      () => (_request, response) => {
+        response.write('part,');
+        finish = () => response.end('rest');
+      },
+      async (server) => {
+        const connection = await openConnection(server.address.port);
+        connection.write(get('/stream', ''));
+        await until(() => connection.text().includes('part,'), 'the first chunk');
+        expect(connection.text()).toMatch(/connection: keep-alive/i);
+        server.close();
+        expect(connection.isClosed()).toBe(false);
+        finish?.();
+        await soon(connection.closed, 'the connection to close after the response');
+        expect(connection.text()).toMatch(/part,[^]*rest/);
+      },
+    );
+  });
+
+  it('streams a response started after server.close() with Connection: close, and closes its connection after it', () => {
+    let answer: (() => void) | undefined;
+    return serving(
+      patient,
+      () => (_request, response) => {
+        answer = () => {
+          response.status(202).write('streamed ');
+          response.end('late');
+        };
+      },
+      async (server) => {
+        const connection = await openConnection(server.address.port);
+        connection.write(get('/hold', ''));
+        await until(() => answer !== undefined, 'the request');
+        server.close();
+        answer?.();
+        await soon(connection.closed, 'the connection to close after the response');
+        const [head = '', body = ''] = connection.text().split('\r\n\r\n');
+        expect(head.split('\r\n')[0]).toBe('HTTP/1.1 202 Accepted');
+        expect(head.toLowerCase()).toContain('connection: close');
+        expect(body).toMatch(/streamed [^]*late/);
+      },
+    );
+  });
+
+  it('keeps the connection of a streamed response alive while the server is open, with the status set before the first write', () =>
+    serving(
+      patient,
+      () => (request, response) => {
+        if (request.url === '/stream') {
+          response.status(201);
+          response.write('one ');
+          response.end('two');
+        } else {
+          response.end('next');
+        }
+      },
+      async (server) => {
+        const connection = await openConnection(server.address.port);
+        connection.write(get('/stream', ''));
+        await until(() => /two\r\n0\r\n\r\n$/.test(connection.text()), 'the streamed response');
+        connection.write(get('/next'));
+        await soon(connection.closed, 'the second response');
+        const text = connection.text();
+        expect(text.startsWith('HTTP/1.1 201 Created')).toBe(true);
+        expect(text.toLowerCase()).toContain('connection: keep-alive');
+        expect(text.endsWith('next')).toBe(true);
+      },
+    ));
+});
+
+describe('libuv backend: response and request callbacks', () => {
+  it('runs the response close callback once when the response was sent, and aborted never, even when the client leaves afterwards', () => {
+    const order: string[] = [];
+    return serving(
+      patient,
+      (loop) => (request, response) => {
+        request.on({ aborted: () => order.push('aborted') });
+        response.on({ close: () => order.push(`close (aborted: ${String(response.aborted)})`) });
+        response.on({ close: () => order.push(`close again (aborted: ${String(response.aborted)})`) });
+        response.write('a');
+        loop.callSoon(() => response.end('b'));
+      },
+      async (server) => {
+        const connection = await openConnection(server.address.port);
+        connection.write(get('/', ''));
+        await until(() => order.length > 0, 'the close callback');
+        connection.destroy();
+        await soon(connection.closed, 'the client to leave');
+        // Give a wrong aborted callback, or a second close, the time to come.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(order).toEqual(['close again (aborted: false)']);
+      },
+    );
+  });
+
+  it('runs the close callback of a response answered at once with respond(), once it was sent', () => {
+    const order: string[] = [];
+    return serving(
+      {},
+      () => (_request, response) => {
+        response.on({ close: () => order.push(`close (finished: ${String(response.finished)})`) });
+        response.respond(200, {}, 'done');
+      },
+      async (server) => {
+        expect(await exchange(server.address.port, [get('/')])).toMatch(/done$/);
+        await until(() => order.length > 0, 'the close callback');
+        expect(order).toEqual(['close (finished: true)']);
+      },
+    );
+  });
+
+  it('runs the response close callback when the client leaves first, after the request’s aborted callback', () => {
+    const order: string[] = [];
+    return serving(
+      patient,
+      () => (request, response) => {
+        request.on({ aborted: () => order.push(`aborted (aborted: ${String(response.aborted)})`) });
+        response.on({ close: () => order.push('close') });
+        response.write('started');
+      },
+      async (server) => {
+        const connection = await openConnection(server.address.port);
+        connection.write(get('/', ''));
+        await until(() => connection.text().includes('started'), 'the first chunk');
+        connection.destroy();
+        await until(() => order.length === 2, 'the callbacks');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(order).toEqual(['aborted (aborted: true)', 'close']);
+      },
+    );
+  });
+
+  it('runs a drain callback set twice once per drain: the second replaces the first', () => {
+    const order: string[] = [];
+    let blocked = false;
+    return serving(
+      {},
+      () => (_request, response) => {
+        const chunk = Buffer.alloc(64 * 1024, 'd');
+        for (let i = 0; i < 1024 && !blocked; i++) blocked = !response.write(chunk);
+        response.on({ drain: () => order.push('first drain callback') });
+        response.on({ drain: () => order.push('drain') });
+        response.on({
+          close: () => order.push('close'),
+        });
+        const finish = (): void => {
+          if (order.includes('drain')) response.end();
+          else setTimeout(finish, 5);
+        };
+        finish();
+      },
+      async (server) => {
+        await exchange(server.address.port, [get('/big')]);
+        expect(blocked).toBe(true);
+        expect(order).toEqual(['drain', 'close']);
+      },
+    );
+  });
+
+  it('expires the request of a handler that threw: reading its head later throws ERR_REQUEST_EXPIRED', () => {
+    let late = '';
+    return serving(
+      {},
+      (loop) => (request) => {
+        loop.callSoon(() => {
+          try {
+            late = request.url;
+          } catch (error) {
+            late = (error as { code: string }).code;
+          }
+        });
+        throw new Error('handler failed');
+      },
+      async (server, errors) => {
+        expect(await exchange(server.address.port, [get('/')])).toMatch(/^HTTP\/1\.1 500/);
+        await until(() => late !== '', 'the late read');
+        expect(late).toBe('ERR_REQUEST_EXPIRED');
+        expect(errors.map((error) => (error as Error).message)).toEqual(['handler failed']);
+      },
+    );
+  });
+});
+
+describe('libuv backend: request bodies at the limit and across a pause', () => {
+  it('runs no data or end callback after a chunked body went over maxBodySize', () => {
+    const order: string[] = [];
+    return serving(
+      { maxBodySize: 4 },
+      () => (request, response) => {
+        request.on({
+          data: (chunk) => order.push(`data ${Buffer.from(chunk).toString()}`),
+          end: () => {
+            order.push('end');
+            response.end('ok');
+          },
+        });
+      },
+      async (server) => {
+        // One write: the parser emits every chunk and the end before any callback runs.
+        const head = `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n`;
+        const text = await exchange(server.address.port, [`${head}3\r\nabc\r\n3\r\ndef\r\n3\r\nghi\r\n0\r\n\r\n`]);
+        expect(text).toMatch(/^HTTP\/1\.1 413/);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(order).toEqual(['data abc']);
+      },
+    );
+  });
+
+  it('delivers the chunks held by a pause at resume() even while the rest of the body is still on its way', () =>
+    serving(
+      {},
+      (loop) => (request, response) => {
+        const order: string[] = [];
+        request.on({
+          data: (chunk) => {
+            order.push(`data ${Buffer.from(chunk).toString()}`);
+            if (order.length > 1) return;
+            request.pause();
+            const later = loop.timer(() => {
+              later.close();
+              order.push('resume');
+              request.resume();
+            });
+            later.start(20);
+          },
+          end: () => response.end(order.concat('end').join(',')),
+        });
+      },
+      async (server) => {
+        // Two chunks in one write (both queued before the first callback pauses), the end 150 ms
+        // after the resume.
+        const head = `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n${close}\r\n`;
+        const text = await soon(exchange(server.address.port, [`${head}1\r\na\r\n1\r\nb\r\n`, '', '', '', '', '', '', '', '', '', '', '', '', '', '', '0\r\n\r\n']), 'the response');
+        expect(text.endsWith('data a,resume,data b,end')).toBe(true);
+      },
+    ));
+});
