@@ -312,11 +312,14 @@ describe('the default error handler (reportToProcess)', () => {
 class OperationLoop extends ManualLoop {
   readonly started: Completion<unknown>[] = [];
   failAfterDone = false;
+  /** What startListen throws before reporting anything (nothing when undefined). */
+  failure: unknown = undefined;
   constructor() {
     super({ ...allCapabilities, tcp: true, http: true, io: true });
   }
   protected override startListen(_o: ListenOptions, _c: (s: TcpStream) => void, done: Completion<TcpServer>): void {
     this.started.push(done as Completion<unknown>);
+    if (this.failure !== undefined) throw this.failure;
     if (this.failAfterDone) {
       done(undefined, undefined);
       throw new Error('failed after done');
@@ -575,6 +578,153 @@ describe('kit loop: argument and capability errors say what went wrong', () => {
     expect(() => timer.start(-1)).toThrow(`timeout must be a finite number in [0, ${Number.MAX_SAFE_INTEGER}], got -1`);
     expect(() => timer.start(1, -1)).toThrow(`repeat must be a finite number in [0, ${Number.MAX_SAFE_INTEGER}], got -1`);
     expect(() => (timer.repeat = Number.NaN)).toThrow(`repeat must be a finite number in [0, ${Number.MAX_SAFE_INTEGER}], got NaN`);
+    loop.close();
+  });
+});
+
+describe('kit loop: what its refusals say', () => {
+  it('says why run() and close() refuse while the loop runs', async () => {
+    const loop = new ManualLoop();
+    loop.callSoon(() => {
+      expect(() => loop.run()).toThrow(expect.objectContaining({ code: 'ERR_LOOP_RUNNING', message: 'run() is not reentrant: the loop is already running' }));
+      expect(() => loop.close()).toThrow(expect.objectContaining({ code: 'ERR_LOOP_RUNNING', message: 'close() was called while the loop is running' }));
+    });
+    await runToEnd(loop);
+    loop.close();
+  });
+
+  it("names the capability 'io' when a backend declares io without a watcher implementation", () => {
+    const loop = new OperationLoop();
+    expect(() => loop.io(3, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED', backend: 'manual', capability: 'io' }));
+    loop.close();
+  });
+});
+
+describe('kit loop: more of run()', () => {
+  it('returns before the first iteration when a timer run ahead of it calls stop(): no pending callback or hook runs', async () => {
+    const loop = new ManualLoop();
+    const order: string[] = [];
+    loop.timer(() => {
+      order.push('timer');
+      loop.stop();
+    }).start(0);
+    const prepare = loop.prepare(() => order.push('prepare')).start().unref();
+    loop.callSoon(() => order.push('pending'));
+    expect(await loop.run()).toBe(true);
+    expect(order).toEqual(['timer']);
+    expect(loop.isRunning()).toBe(false);
+    expect(loop.poller.calls).toEqual(['release']);
+    // The stop was used up: the next run iterates.
+    await runToEnd(loop);
+    expect(order).toEqual(['timer', 'pending', 'prepare']);
+    prepare.close();
+    await runToEnd(loop);
+    loop.close();
+  });
+
+  it("keeps the time it cached when run('once') starts on a live loop (libuv reads the clock after the poll), so the poll waits the timer's whole timeout", async () => {
+    const loop = new ManualLoop();
+    const seen: number[] = [];
+    const timer = loop.timer(() => undefined).start(100);
+    const prepare = loop.prepare(() => seen.push(loop.now())).start().unref();
+    loop.time = 40; // time passed outside run()
+    const done = loop.run('once');
+    expect(seen).toEqual([0]);
+    expect(loop.poller.calls).toEqual(['poll 100']);
+    loop.time = 100;
+    loop.pollTick();
+    expect(await done).toBe(false);
+    expect(timer.isActive()).toBe(false);
+    prepare.close();
+    await runToEnd(loop);
+    loop.close();
+  });
+
+  it("runs a backend's pollIo() once per poll tick, after the I/O queued with deliver() and before the poll phase ends", async () => {
+    class PollingLoop extends ManualLoop {
+      readonly order: string[] = [];
+      protected override pollIo(): void {
+        this.order.push(`pollIo at ${this.now()}`);
+      }
+    }
+    const loop = new PollingLoop();
+    const check = loop.check(() => loop.order.push('check')).start().unref();
+    const far = loop.timer(() => undefined).start(60_000);
+    const done = loop.run();
+    loop.deliver((what) => loop.order.push(what), undefined, 'queued event');
+    loop.time = 5;
+    loop.pollTick();
+    expect(loop.order).toEqual(['queued event', 'pollIo at 5', 'check']);
+    far.close();
+    loop.pollTick();
+    expect(await done).toBe(false);
+    expect(loop.order).toEqual(['queued event', 'pollIo at 5', 'check', 'pollIo at 5', 'check']);
+    check.close();
+    await runToEnd(loop);
+    loop.close();
+  });
+});
+
+describe('kit loop: more of operations', () => {
+  it('rejects a promise-form operation whose start threw something else than an EventLoopError with ERR_INVALID_ARG, keeping it as the cause', async () => {
+    const loop = new OperationLoop();
+    const failure = new RangeError('bad address');
+    loop.failure = failure;
+    const error = await loop.listen({}, () => undefined).then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    );
+    expect(error).toBeInstanceOf(EventLoopError);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_ARG', message: 'RangeError: bad address' });
+    expect((error as Error).cause).toBe(failure);
+    const own = new EventLoopError('ERR_SOCKET', 'refused');
+    loop.failure = own;
+    await expect(loop.listen({}, () => undefined)).rejects.toBe(own);
+    expect(loop.alive()).toBe(false);
+    loop.close();
+  });
+
+  it('ignores a completion reported after the callback-form start threw: the callback never runs and nothing stays alive', async () => {
+    const loop = new OperationLoop();
+    loop.failure = new EventLoopError('ERR_INVALID_ARG', 'bad options');
+    const results: unknown[] = [];
+    expect(() => loop.listen({}, () => undefined, (error, server) => results.push(error ?? server))).toThrow('bad options');
+    expect(loop.alive()).toBe(false);
+    (loop.started[0] as Completion<unknown>)(undefined, 'late server');
+    loop.callSoon(() => undefined); // one iteration, with a poll phase that would run a queued completion
+    await runToEnd(loop);
+    expect(results).toEqual([]);
+    expect(loop.alive()).toBe(false);
+    loop.close();
+  });
+
+  it('still delivers, once, a completion reported before the callback-form start threw', async () => {
+    const loop = new OperationLoop();
+    loop.failAfterDone = true;
+    const results: unknown[] = [];
+    expect(() => loop.listen({}, () => undefined, (error, server) => results.push(error ?? server ?? 'completed'))).toThrow('failed after done');
+    expect(loop.alive()).toBe(true);
+    await runToEnd(loop);
+    expect(results).toEqual(['completed']);
+    expect(loop.alive()).toBe(false);
+    loop.close();
+  });
+
+  it('does not wake the poller when an operation ends while the loop is not polling', async () => {
+    const loop = new OperationLoop();
+    const listening = loop.listen({}, () => undefined);
+    (loop.started[0] as Completion<unknown>)(undefined, 'server');
+    await expect(listening).resolves.toBe('server');
+    expect(loop.poller.calls).toEqual([]);
+    loop.close();
+  });
+
+  it("leaves missing serveHttp options to the backend's own check instead of reading their websocket field", () => {
+    const loop = new OperationLoop();
+    expect(() => loop.serveHttp(undefined as never, () => undefined, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG', message: 'http options must be an object' }),
+    );
+    expect(loop.alive()).toBe(false);
     loop.close();
   });
 });
