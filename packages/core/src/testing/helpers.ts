@@ -95,6 +95,8 @@ export function parseResponses(data: Buffer): ParsedResponse[] {
       for (;;) {
         const sizeEnd = text.indexOf('\r\n', at);
         const size = parseInt(text.slice(at, sizeEnd), 16);
+        // A body still arriving: say so (callers wait for more) instead of reading past the end.
+        if (sizeEnd < 0 || Number.isNaN(size) || sizeEnd + 2 + size + 2 > text.length) throw new Error('incomplete chunked body');
         at = sizeEnd + 2;
         if (size === 0) {
           at += 2;

@@ -412,6 +412,32 @@ export function defineHttpLifetimeSuite(createLoop: LoopFactory, capabilities: C
       );
     });
 
+    it('closes a connection whose response was streaming when server.close() was called, once that response ends', () => {
+      let finish: (() => void) | undefined;
+      // Idle keep-alive connections would close by themselves: only the server's close may close this one.
+      const patient = capabilities.httpLimits.keepAliveTimeout ? { keepAliveTimeout: 60_000 } : {};
+      return withHttp(
+        createLoop,
+        patient,
+        () => (_request, response) => {
+          response.write('part,');
+          finish = () => response.end('rest');
+        },
+        async ({ server }) => {
+          const client = await openClient(server.address.port);
+          client.socket.write(get('/stream'));
+          for (let i = 0; i < 1000 && !client.received().toString('latin1').includes('part,'); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+          expect(client.received().toString('latin1')).toContain('part,');
+          server.close();
+          expect(client.socket.destroyed).toBe(false);
+          finish?.();
+          const [response] = await within(client.responses(1), 5_000, 'the rest of the streamed response');
+          expect(response?.body).toBe('part,rest');
+          await within(client.closed, 5_000, 'the connection to be closed after its response');
+        },
+      );
+    });
+
     it('reports the limits in force on the server, and refuses a limit the backend cannot set, naming it', async () => {
       const fdsBefore = openFdCount();
       const loop = createLoop();
