@@ -1,6 +1,7 @@
 // The libuv backend's HTTP server beyond what the conformance suite pins down: the bodies of its
 // refusals, respond()'s Content-Length rules, status and header checks, request pause and resume.
 import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { EventLoop, HttpHandler, HttpServer, HttpServerOptions } from '@loop/core';
 import { describe, expect, it } from 'vitest';
 import { createLoop } from '../src/index.js';
@@ -623,6 +624,38 @@ describe('libuv backend: request bodies at the limit and across a pause', () => 
         const head = `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n${close}\r\n`;
         const text = await soon(exchange(server.address.port, [`${head}1\r\na\r\n1\r\nb\r\n`, '', '', '', '', '', '', '', '', '', '', '', '', '', '', '0\r\n\r\n']), 'the response');
         expect(text.endsWith('data a,resume,data b,end')).toBe(true);
+      },
+    ));
+});
+
+describe('libuv backend: listening and timeouts', () => {
+  it('rejects serveHttp() on a bound port with ERR_SOCKET naming the endpoint, and leaves nothing open', async () => {
+    const loop = createLoop();
+    const taken = await loop.serveHttp({ port: 0 }, (_request, response) => response.end());
+    const port = taken.address.port;
+    await expect(loop.serveHttp({ port }, (_request, response) => response.end())).rejects.toMatchObject({
+      code: 'ERR_SOCKET',
+      errno: 'EADDRINUSE',
+      message: expect.stringContaining(`listen on 127.0.0.1:${port} failed`),
+    });
+    taken.close();
+    await loop.run();
+    loop.close(); // throws if the failed server had been counted as a live handle
+  });
+
+  it('answers 408 soon after headersTimeout, not at Node’s own check interval', () =>
+    serving(
+      { headersTimeout: 200 },
+      () => (_request, response) => response.end(),
+      async (server) => {
+        const started = performance.now();
+        const text = await exchange(server.address.port, ['GET / HTTP/1.1\r\nHost: t\r\n']);
+        const elapsed = performance.now() - started;
+        expect(text).toMatch(/^HTTP\/1\.1 408/);
+        // Node looks for late heads every max(10, min(1000, headersTimeout / 4)) ms; at its
+        // default interval (30 s), or at 4 × headersTimeout, the answer would come far later.
+        expect(elapsed).toBeGreaterThanOrEqual(190);
+        expect(elapsed).toBeLessThan(600);
       },
     ));
 });
