@@ -336,3 +336,54 @@ describe('libuv backend: reading and TCP flow control', () => {
     loop.close();
   });
 });
+
+describe('libuv backend: closing with events still queued', () => {
+  it('runs no end callback for a FIN that had arrived when close() was called', async () => {
+    const loop = createLoop();
+    const order: string[] = [];
+    let accepted: TcpStream | undefined;
+    const server = await loop.listen({ port: 0 }, (stream) => {
+      accepted = stream;
+      stream.on({ data: () => order.push('data'), end: () => order.push('end'), close: () => order.push('close') });
+      loop.stop();
+    });
+    const socket = await peer(server.address.port);
+    socket.on('error', () => undefined);
+    await loop.run(); // until the connection is accepted
+    socket.end();
+    await sleep(50); // Node reads the FIN and queues the end for the loop's next run
+    accepted?.close();
+    server.close();
+    await loop.run();
+    socket.destroy();
+    expect(order).toEqual(['close']);
+    loop.close();
+  });
+
+  it('names a connection reset by the peer in the close callback’s error: socket error, with the errno', async () => {
+    const loop = createLoop();
+    let closeError: Error | undefined;
+    const server = await loop.listen({ port: 0 }, (stream) => {
+      const chunk = Buffer.alloc(64 * 1024);
+      const pump = (): void => {
+        while (!stream.isClosing() && stream.write(chunk)) {
+          /* until backpressure */
+        }
+      };
+      stream.on({
+        drain: pump,
+        close: (error) => {
+          closeError = error;
+          server.close();
+        },
+      });
+      pump();
+    });
+    const socket = await peer(server.address.port);
+    // Closing with unread data in the receive buffer makes the kernel send RST.
+    socket.once('data', () => socket.destroy());
+    await loop.run();
+    expect(closeError?.message).toMatch(/^socket error: (ECONNRESET|EPIPE)$/);
+    loop.close();
+  });
+});
