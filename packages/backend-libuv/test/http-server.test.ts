@@ -434,6 +434,34 @@ describe('libuv backend: streamed responses and server.close()', () => {
     );
   });
 
+  it('lets a connection whose streamed response had ended finish the response it is busy with when server.close() comes', () => {
+    let answer: (() => void) | undefined;
+    return serving(
+      patient,
+      () => (request, response) => {
+        if (request.url === '/stream') {
+          response.write('one ');
+          response.end('two');
+        } else {
+          answer = () => response.respond(200, {}, 'held');
+        }
+      },
+      async (server) => {
+        const connection = await openConnection(server.address.port);
+        connection.write(get('/stream', ''));
+        await until(() => /two\r\n0\r\n\r\n$/.test(connection.text()), 'the streamed response');
+        connection.write(get('/hold', ''));
+        await until(() => answer !== undefined, 'the second request');
+        server.close();
+        answer?.();
+        await soon(connection.closed, 'the connection to close after the second response');
+        const second = connection.text().split('0\r\n\r\n')[1] ?? '';
+        expect(second.toLowerCase()).toContain('connection: close');
+        expect(second.endsWith('held')).toBe(true);
+      },
+    );
+  });
+
   it('keeps the connection of a streamed response alive while the server is open, with the status set before the first write', () =>
     serving(
       patient,
