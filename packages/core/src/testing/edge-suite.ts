@@ -241,6 +241,24 @@ export function defineEdgeSuite(createLoop: LoopFactory, capabilities: Capabilit
           expect(hook.isActive()).toBe(false);
           await loop.run();
         }));
+
+      it(`a ${kind} hook that closes itself while active never runs again, and its close callback runs`, () =>
+        withLoop(createLoop, async (loop) => {
+          const order: string[] = [];
+          let firings = 0;
+          loop[kind]((self) => {
+            order.push(kind);
+            self.close(() => order.push('close callback'));
+          }).start();
+          // Keeps the loop iterating after the close (prepare and check hooks alone let the poll block).
+          const ticker = loop
+            .timer(() => {
+              if (++firings === 3) ticker.close();
+            })
+            .start(1, 1);
+          await loop.run();
+          expect(order).toEqual([kind, 'close callback']);
+        }));
     }
 
     it('counts a callSoon cancelled twice out once: a callback queued after it still keeps the loop alive and runs', () =>

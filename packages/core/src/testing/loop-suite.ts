@@ -493,6 +493,30 @@ export function defineLoopSuite(createLoop: LoopFactory, capabilities: Capabilit
         expect(printed.join('')).toContain('handler broke');
         expect(printed.join('')).toContain('callback broke');
       }));
+
+    for (const kind of (['idle', 'prepare', 'check'] as const).filter((each) => capabilities[each])) {
+      it(`reports an error thrown by a ${kind} hook to the error handler with phase ${kind}, and runs the next ${kind} hook`, () =>
+        withLoop(createLoop, async (loop, errors) => {
+          const order: string[] = [];
+          const throwing = loop[kind](() => {
+            order.push('throws');
+            throw new Error(`from ${kind}`);
+          });
+          const next = loop[kind](() => {
+            order.push('next');
+            throwing.close();
+            next.close();
+            ticker.close();
+          });
+          // Prepare and check hooks alone let the poll block: a repeating timer ends each wait.
+          const ticker = loop.timer(() => undefined).start(1, 1);
+          throwing.start();
+          next.start();
+          await loop.run();
+          expect(order).toEqual(['throws', 'next']);
+          expect(errors.map((e) => [(e.error as Error).message, e.phase])).toEqual([[`from ${kind}`, kind]]);
+        }));
+    }
   });
 
   describe('phase hooks', () => {
