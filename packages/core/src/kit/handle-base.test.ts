@@ -161,4 +161,16 @@ describe('handle state', () => {
     expect(loop.closingCount).toBe(0);
     loop.close();
   });
+
+  it('counts a handle the host is closing as one closing handle, even after close() was called on it too', async () => {
+    const loop = new TestLoop();
+    const handle = new TestHandle(loop, 'stream').open();
+    handle.hostClosed();
+    handle.close(() => undefined);
+    expect(loop.closingCount).toBe(1);
+    expect(() => loop.close()).toThrow('(none; 1 closing; 0 operations in flight)');
+    await loop.run();
+    expect(loop.closingCount).toBe(0);
+    loop.close();
+  });
 });

@@ -106,6 +106,15 @@ describe('request heads at the limits', () => {
   });
 });
 
+describe('options of the wrong type', () => {
+  it('refuse a port that is not a number with an InvalidArgumentError (a TypeError), and null options like missing ones', () => {
+    expect(refusal(() => resolveListenOptions({ port: '80' as never }))).toBeInstanceOf(TypeError);
+    expect(refusal(() => resolveConnectOptions({ port: '80' as never }))).toBeInstanceOf(TypeError);
+    expect(refusal(() => resolveListenOptions({ port: 80.5 }))).not.toBeInstanceOf(TypeError);
+    expect(refusal(() => resolveConnectOptions(null as never)).message).toBe('connect options must be an object');
+  });
+});
+
 describe('listen options: the code of each refusal', () => {
   it('refuse a fractional backlog with ERR_INVALID_ARG: a number out of range, not a wrong type', () => {
     const error = refusal(() => resolveListenOptions({ backlog: 2.5 }));
