@@ -276,7 +276,7 @@ describe('libuv backend: misuse messages and limits at their edges', () => {
       },
     ));
 
-  it('refuses bad chunks and statuses in write(), end() and respond() with ERR_INVALID_ARG', () =>
+  it('refuses bad chunks and statuses in write(), end() and respond() with ERR_INVALID_ARG, saying what was wrong, before anything is sent', () =>
     serving(
       {},
       () => (_request, response) => {
@@ -286,14 +286,20 @@ describe('libuv backend: misuse messages and limits at their edges', () => {
             call();
             codes.push('accepted');
           } catch (error) {
-            codes.push((error as { code: string }).code);
+            codes.push(`${(error as { code: string }).code}: ${(error as Error).message}`);
           }
         }
-        response.respond(200, {}, codes.join(' '));
+        response.respond(200, {}, `\n${codes.join('\n')}`);
       },
       async (server) => {
         const text = await exchange(server.address.port, [get('/')]);
-        expect(text.endsWith('ERR_INVALID_ARG ERR_INVALID_ARG ERR_INVALID_ARG ERR_INVALID_ARG')).toBe(true);
+        expect(text.startsWith('HTTP/1.1 200')).toBe(true);
+        expect(text.split('\r\n\r\n')[1]?.split('\n').slice(1)).toEqual([
+          'ERR_INVALID_ARG: data must be a string or a Uint8Array, got number',
+          'ERR_INVALID_ARG: data must be a string or a Uint8Array, got object',
+          'ERR_INVALID_ARG: status must be an integer in [100, 999], got 99',
+          'ERR_INVALID_ARG: data must be a string or a Uint8Array, got number',
+        ]);
       },
     ));
 
@@ -684,6 +690,65 @@ describe('libuv backend: listening and timeouts', () => {
         // default interval (30 s), or at 4 × headersTimeout, the answer would come far later.
         expect(elapsed).toBeGreaterThanOrEqual(190);
         expect(elapsed).toBeLessThan(600);
+      },
+    ));
+});
+
+describe('libuv backend: request bodies that arrive while the loop is stopped', () => {
+  it('holds the chunks and the end queued while the loop was stopped behind a pause() in the first data callback, until resume()', async () => {
+    const loop = createLoop();
+    const order: string[] = [];
+    const server = await loop.serveHttp({ port: 0 }, (request, response) => {
+      request.on({
+        data: (chunk) => {
+          order.push(`data ${Buffer.from(chunk).toString()}`);
+          if (order.length > 1) return;
+          request.pause();
+          const later = loop.timer(() => {
+            later.close();
+            order.push('resume');
+            request.resume();
+          });
+          later.start(20);
+        },
+        end: () => {
+          order.push('end');
+          response.end('ok');
+          server.close();
+        },
+      });
+      loop.stop(); // the body comes while the loop is not running: its events queue up
+    });
+    const head = `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n${close}\r\n`;
+    const answer = exchange(server.address.port, [head, '1\r\na\r\n', '1\r\nb\r\n', '1\r\nc\r\n0\r\n\r\n']);
+    await loop.run(); // until the handler ran
+    await new Promise((resolve) => setTimeout(resolve, 80)); // the three parts and the end arrive, one by one
+    await loop.run();
+    expect(await answer).toMatch(/ok$/);
+    expect(order).toEqual(['data a', 'resume', 'data b', 'data c', 'end']);
+    loop.close();
+  });
+
+  it('runs the end after the body when the handler pauses and resumes before any of it came', () =>
+    serving(
+      {},
+      (loop) => (request, response) => {
+        const order: string[] = [];
+        request.on({
+          data: (chunk) => order.push(`data ${Buffer.from(chunk).toString()}`),
+          end: () => response.end(order.concat('end').join(',')),
+        });
+        request.pause();
+        const later = loop.timer(() => {
+          later.close();
+          request.resume();
+        });
+        later.start(5);
+      },
+      async (server) => {
+        const head = `POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n${close}\r\n`;
+        const text = await exchange(server.address.port, [head, '', '', '', 'body']);
+        expect(text.endsWith('data body,end')).toBe(true);
       },
     ));
 });

@@ -162,14 +162,24 @@ function peer(port: number): Promise<Socket> {
 }
 
 /**
- * Wait until `socket` has stopped sending (its queued amount unchanged for 150 ms) or has sent
+ * Write `total` bytes of `byte` to `socket` in 64 KiB chunks, then end it. Node counts a chunk
+ * out of `writableLength` only once the kernel took all of it: many small chunks show progress.
+ */
+function upload(socket: Socket, total: number, byte: number): void {
+  const chunk = Buffer.alloc(64 * 1024, byte);
+  for (let sent = 0; sent < total; sent += chunk.length) socket.write(chunk);
+  socket.end();
+}
+
+/**
+ * Wait until `socket` has stopped sending (its queued amount unchanged for 250 ms) or has sent
  * everything; returns what it still queues. A reader that reads nothing makes TCP flow control
  * stop the writer after a few MiB of kernel buffers.
  */
 async function settledQueue(socket: Socket): Promise<number> {
   let last = -1;
   let steady = 0;
-  for (let i = 0; i < 200 && socket.writableLength > 0 && steady < 3; i++) {
+  for (let i = 0; i < 200 && socket.writableLength > 0 && steady < 5; i++) {
     await sleep(50);
     steady = socket.writableLength === last ? steady + 1 : 0;
     last = socket.writableLength;
@@ -253,7 +263,7 @@ describe('libuv backend: reading and TCP flow control', () => {
     const running = loop.run();
     const socket = await peer(server.address.port);
     socket.on('error', () => undefined);
-    socket.end(Buffer.alloc(total, 1));
+    upload(socket, total, 1);
     await within(acceptedPromise, 5_000, 'the first chunk');
     const queued = await settledQueue(socket);
     expect(queued).toBeGreaterThan(total / 2);
@@ -288,7 +298,7 @@ describe('libuv backend: reading and TCP flow control', () => {
     socket.on('error', () => undefined);
     await loop.run(); // until the connection is accepted
     stopped = true;
-    socket.end(Buffer.alloc(total, 2));
+    upload(socket, total, 2);
     const queued = await settledQueue(socket);
     expect(queued).toBeGreaterThan(total / 2);
     expect([received, chunksWhileStopped]).toEqual([0, 0]);
@@ -384,6 +394,30 @@ describe('libuv backend: closing with events still queued', () => {
     socket.once('data', () => socket.destroy());
     await loop.run();
     expect(closeError?.message).toMatch(/^socket error: (ECONNRESET|EPIPE)$/);
+    loop.close();
+  });
+});
+
+describe('libuv backend: writing after end()', () => {
+  it('sends nothing for write() and end() after end(), and closes without an error', async () => {
+    const loop = createLoop();
+    const received: string[] = [];
+    let closeError: unknown = 'not closed';
+    const server = await loop.listen({ port: 0 }, (stream) =>
+      stream.on({ data: (chunk) => received.push(Buffer.from(chunk).toString()), end: () => stream.end() }),
+    );
+    const client = await loop.connect({ port: server.address.port });
+    client.on({
+      data: () => undefined,
+      close: (error) => {
+        closeError = error;
+        server.close();
+      },
+    });
+    client.end('last');
+    const late = [client.write('late'), (client.end('later'), client.writable)];
+    await loop.run();
+    expect([received.join(''), late, closeError]).toEqual(['last', [false, false], undefined]);
     loop.close();
   });
 });
