@@ -752,3 +752,56 @@ describe('libuv backend: request bodies that arrive while the loop is stopped', 
       },
     ));
 });
+
+describe('libuv backend: request body flow control', () => {
+  it('stops reading a paused request body: the client is held back by TCP flow control until resume()', () => {
+    const total = 64 * 1024 * 1024; // far more than the kernel buffers on the way hold
+    let received = 0;
+    let receivedWhilePaused = 0;
+    let paused = false;
+    let resume: (() => void) | undefined;
+    return serving(
+      { maxBodySize: total },
+      (loop) => (request, response) => {
+        request.on({
+          data: (chunk) => {
+            if (paused) receivedWhilePaused += chunk.length;
+            received += chunk.length;
+            if (resume !== undefined) return;
+            paused = true;
+            request.pause();
+            resume = () =>
+              loop.callSoon(() => {
+                paused = false;
+                request.resume();
+              });
+          },
+          end: () => response.end(`got ${received}`),
+        });
+      },
+      async (server) => {
+        const socket = connect({ host: '127.0.0.1', port: server.address.port });
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('error', () => undefined);
+        const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+        socket.write(`POST / HTTP/1.1\r\nHost: t\r\nContent-Length: ${total}\r\n${close}\r\n`);
+        const chunk = Buffer.alloc(64 * 1024, 'p');
+        for (let sent = 0; sent < total; sent += chunk.length) socket.write(chunk);
+        await until(() => resume !== undefined, 'the first chunk');
+        // Wait until the client has stopped sending: its queue unchanged for 250 ms.
+        let last = -1;
+        for (let steady = 0, i = 0; steady < 5 && i < 200; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          steady = socket.writableLength === last ? steady + 1 : 0;
+          last = socket.writableLength;
+        }
+        expect(socket.writableLength).toBeGreaterThan(total / 2);
+        expect(receivedWhilePaused).toBe(0);
+        resume?.();
+        await closed;
+        expect(Buffer.concat(chunks).toString('latin1').endsWith(`got ${total}`)).toBe(true);
+      },
+    );
+  });
+});
