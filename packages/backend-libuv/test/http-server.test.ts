@@ -468,6 +468,27 @@ describe('libuv backend: streamed responses and server.close()', () => {
     );
   });
 
+  it('ends a response answered with end() after server.close() with Connection: close, and closes its connection', () => {
+    let answer: (() => void) | undefined;
+    return serving(
+      patient,
+      () => (_request, response) => {
+        answer = () => response.end('late');
+      },
+      async (server) => {
+        const connection = await openConnection(server.address.port);
+        connection.write(get('/hold', ''));
+        await until(() => answer !== undefined, 'the request');
+        server.close();
+        answer?.();
+        await soon(connection.closed, 'the connection to close after the response');
+        const [head = '', body = ''] = connection.text().split('\r\n\r\n');
+        expect(head.toLowerCase()).toContain('connection: close');
+        expect(body).toBe('late');
+      },
+    );
+  });
+
   it('keeps the connection of a streamed response alive while the server is open, with the status set before the first write', () =>
     serving(
       patient,
