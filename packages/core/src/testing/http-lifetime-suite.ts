@@ -438,6 +438,31 @@ export function defineHttpLifetimeSuite(createLoop: LoopFactory, capabilities: C
       );
     });
 
+    it('runs the response close callback once after the response was sent, never aborted, even when the client leaves afterwards', () => {
+      const order: string[] = [];
+      return withHttp(
+        createLoop,
+        {},
+        () => (request, response) => {
+          request.on({ aborted: () => order.push('aborted') });
+          response.on({ close: () => order.push(`close (finished: ${String(response.finished)}, aborted: ${String(response.aborted)})`) });
+          response.respond(200, plain, 'sent');
+        },
+        async ({ server }) => {
+          const client = await openClient(server.address.port);
+          client.socket.write(get('/'));
+          const [response] = await within(client.responses(1), 5_000, 'the response');
+          expect(response?.body).toBe('sent');
+          for (let i = 0; i < 1000 && order.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+          client.socket.destroy();
+          await client.closed;
+          // Give a wrong aborted callback, or a second close, the time to come.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(order).toEqual(['close (finished: true, aborted: false)']);
+        },
+      );
+    });
+
     it('reports the limits in force on the server, and refuses a limit the backend cannot set, naming it', async () => {
       const fdsBefore = openFdCount();
       const loop = createLoop();
