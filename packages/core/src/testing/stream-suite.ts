@@ -284,6 +284,45 @@ export function defineStreamSuite(createLoop: LoopFactory, capabilities: Capabil
         expect(order).toEqual(['closed']);
       }));
 
+    it('reads nothing on a stream without a data callback, a close callback alone included: what the peer sent arrives once one is set', () =>
+      withNetLoop(createLoop, async (loop) => {
+        const order: string[] = [];
+        let client: TcpStream | undefined;
+        const server = await loop.listen({ port: 0 }, (stream) => {
+          const first = loop.timer(() => {
+            first.close();
+            stream.on({ close: () => order.push('close') });
+          });
+          first.start(20);
+          const later = loop.timer(() => {
+            later.close();
+            order.push('data callback set');
+            stream.on({
+              data: (chunk) => {
+                order.push(`data ${Buffer.from(chunk).toString()}`);
+                deadline.close();
+                stream.close();
+                client?.close();
+                server.close();
+              },
+            });
+          });
+          later.start(60);
+          // Bytes dropped before the data callback was set would leave the loop waiting for ever.
+          const deadline = loop.timer(() => {
+            order.push('nothing arrived');
+            stream.close();
+            client?.close();
+            server.close();
+          });
+          deadline.start(3_000);
+        });
+        client = await loop.connect({ port: server.address.port });
+        client.write('early');
+        await loop.run();
+        expect(order).toEqual(['data callback set', 'data early', 'close']);
+      }));
+
     it('does not starve I/O: a self-requeueing callSoon chain lets data arrive', () =>
       withNetLoop(createLoop, async (loop) => {
         let spins = 0;
