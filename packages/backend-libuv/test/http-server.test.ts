@@ -314,6 +314,19 @@ describe('libuv backend: misuse messages and limits at their edges', () => {
       },
     ));
 
+  it('refuses a head with many more headers than maxHeaderCount, which Node’s parser hands over in batches of 32', () =>
+    serving(
+      { maxHeaderCount: 32 },
+      () => (request, response) => response.end(`${request.headers()['x-30'] ?? 'none'}`),
+      async (server) => {
+        // Node's parser keeps a further batch only while it holds fewer than server.maxHeadersCount
+        // headers: set below maxHeaderCount, the second batch would be dropped and the head look fine.
+        const headers = (count: number): string => Array.from({ length: count }, (_, i) => `X-${i + 1}: v${i + 1}\r\n`).join('');
+        expect(await exchange(server.address.port, [get('/', `${headers(30)}${close}`)])).toMatch(/^HTTP\/1\.1 200[^]*v30$/);
+        expect(await exchange(server.address.port, [get('/', headers(64))])).toMatch(/^HTTP\/1\.1 431/);
+      },
+    ));
+
   it('serves headers up to maxHeaderSize with the default URL limit: Node’s own limit sits above both', () =>
     serving(
       {},
