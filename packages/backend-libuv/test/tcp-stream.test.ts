@@ -268,7 +268,7 @@ describe('libuv backend: reading and TCP flow control', () => {
 
   it('holds the chunks Node had already read when pause() was called: no data callback runs until resume()', async () => {
     const loop = createLoop();
-    const size = 4 * 1024 * 1024; // libuv reads up to 32 × 64 KiB per readiness: several chunks queued at once
+    const size = 4 * 1024 * 1024;
     let received = 0;
     let callbacksWhilePaused = 0;
     let paused = false;
@@ -277,26 +277,32 @@ describe('libuv backend: reading and TCP flow control', () => {
         paused = false;
         stream.resume();
       });
-      stream.on({
-        data: (chunk) => {
-          if (paused) callbacksWhilePaused++;
-          received += chunk.length;
-          if (received === chunk.length) {
-            paused = true;
-            stream.pause();
-            resume.start(20);
-          }
-        },
-        end: () => {
-          resume.close();
-          stream.close();
-          server.close();
-        },
+      // The data callback comes once the kernel holds a backlog: libuv then reads up to 32 chunks
+      // of 64 KiB in one go, all queued for the loop before the first callback pauses.
+      const later = loop.timer(() => {
+        later.close();
+        stream.on({
+          data: (chunk) => {
+            if (paused) callbacksWhilePaused++;
+            received += chunk.length;
+            if (received === chunk.length) {
+              paused = true;
+              stream.pause();
+              resume.start(20);
+            }
+          },
+          end: () => {
+            resume.close();
+            stream.close();
+            server.close();
+          },
+        });
       });
+      later.start(50);
     });
     const socket = await peer(server.address.port);
     socket.on('error', () => undefined);
-    socket.end(Buffer.alloc(size, 3));
+    upload(socket, size, 3);
     await within(loop.run(), 20_000, 'the whole upload');
     socket.destroy();
     expect([received, callbacksWhilePaused]).toEqual([size, 0]);
