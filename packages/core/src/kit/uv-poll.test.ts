@@ -579,6 +579,22 @@ describe('UvPollWatcher: what its errors say', () => {
     closeSync(fd);
   });
 
+  it('refuses an event mask that is not a number with an InvalidArgumentError naming its type, null included', async () => {
+    const fd = openFifo();
+    const loop = new UvLoop();
+    const watcher = loop.io(fd, () => undefined);
+    for (const [events, type] of [[null, 'null'], ['3', 'string'], [{}, 'object']] as const) {
+      const error = thrown(() => watcher.start(events as never));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_ARG', message: `events must be an IoEvents mask, got ${type}` });
+    }
+    expect(watcher.isActive()).toBe(false);
+    watcher.close();
+    await loop.run();
+    loop.close();
+    closeSync(fd);
+  });
+
   it("is counted as an 'io' handle by a refused loop.close()", async () => {
     const fd = openFifo();
     const loop = new UvLoop();
