@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpRequestEvents, PeerAddress } from '@loop/core';
 import { RequestHead } from '@loop/core/kit';
+
 /** What a request needs from its exchange (an HTTP exchange, or a WebSocket upgrade). */
 export interface RequestOwner {
   pauseBody(): void;
