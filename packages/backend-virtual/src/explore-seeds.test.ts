@@ -127,6 +127,37 @@ describe('exploreSeeds', () => {
     expect(report.divergent).toEqual([7, 9]);
   });
 
+  it('keys a thrown value that is not an Error by its string form', async () => {
+    const report = await exploreSeeds((seed) => {
+      if (seed === 1) throw 'no route';
+      return 'ok';
+    }, { seeds: 2 });
+    expect(report.outcomes.map((outcome) => outcome.key)).toEqual(['"ok"', 'threw no route']);
+    expect(report.outcomes[1]?.error).toBe('no route');
+  });
+
+  it('summarises each outcome with its first eight seeds, and an ellipsis only when there are more', async () => {
+    const eight = await exploreSeeds(() => 'same', { seeds: 8 });
+    expect(eight.summary).toBe('8/8 seeds (0, 1, 2, 3, 4, 5, 6, 7): "same"');
+    const nine = await exploreSeeds((seed) => (seed === 9 ? 'odd one' : 'same'), { seeds: 10 });
+    expect(nine.summary).toBe('9/10 seeds (0, 1, 2, 3, 4, 5, 6, 7, …): "same"\n1/10 seeds (9): "odd one"');
+  });
+
+  it('accepts the smallest seed count and seed: one run, seed 0', async () => {
+    const seen: number[] = [];
+    await exploreSeeds((seed) => seen.push(seed), { seeds: 1 });
+    await exploreSeeds((seed) => seen.push(seed), { seeds: [0] });
+    expect(seen).toEqual([0, 0]);
+  });
+
+  it('says what is wrong with a bad seed list or scenario', async () => {
+    const invalid = (message: string): unknown => expect.objectContaining({ code: 'ERR_INVALID_ARG', message });
+    await expect(exploreSeeds(() => 1, { seeds: 2.5 })).rejects.toEqual(invalid('seeds must be a positive integer or a list of seeds, got 2.5'));
+    await expect(exploreSeeds(() => 1, { seeds: new Set<number>() })).rejects.toEqual(invalid('seeds must not be empty'));
+    await expect(exploreSeeds(() => 1, { seeds: [3, 0.5] })).rejects.toEqual(invalid('a seed must be a non-negative safe integer, got 0.5'));
+    await expect(exploreSeeds(42 as never)).rejects.toEqual(invalid('scenario must be a function'));
+  });
+
   it('rejects a bad seed list or scenario with ERR_INVALID_ARG', async () => {
     const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARG' });
     await expect(exploreSeeds(() => 1, { seeds: 0 })).rejects.toEqual(invalid);
