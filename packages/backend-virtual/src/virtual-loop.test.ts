@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import type { Timer } from '@loop/core';
+import type { TcpStream, Timer } from '@loop/core';
 import { createLoop } from './index.js';
 
 /** Wait `ms` of real time in Node (not on the loop). */
@@ -234,6 +234,79 @@ describe('virtual time', () => {
     expect(loop.now()).toBe(0);
     loop.close();
     expect(() => loop.advance(1)).toThrow(expect.objectContaining({ code: 'ERR_LOOP_CLOSED' }));
+  });
+
+  it('names the bad option, its range and what it got in the error', () => {
+    const invalid = (message: string): unknown => expect.objectContaining({ code: 'ERR_INVALID_ARG', message });
+    const max = Number.MAX_SAFE_INTEGER;
+    expect(() => createLoop({ seed: 1.5 })).toThrow(invalid('seed must be an integer, got 1.5'));
+    expect(() => createLoop({ seed: 2 ** 53 })).toThrow(invalid(`seed must be a finite number in [0, ${max}], got ${2 ** 53}`));
+    expect(() => createLoop({ epoch: -1 })).toThrow(invalid(`epoch must be a finite number in [0, ${max}], got -1`));
+    expect(() => createLoop({ timeScale: 2e9 })).toThrow(invalid('timeScale must be a finite number in [0, 1000000000], got 2000000000'));
+    const loop = createLoop();
+    expect(() => loop.advance(Number.NaN)).toThrow(invalid(`ms must be a finite number in [0, ${max}], got NaN`));
+    loop.close();
+  });
+
+  it('accepts the largest seed, epoch and time scale', () => {
+    const loop = createLoop({ seed: Number.MAX_SAFE_INTEGER, epoch: Number.MAX_SAFE_INTEGER, timeScale: 1e9 });
+    expect(loop.seed).toBe(Number.MAX_SAFE_INTEGER);
+    expect(loop.now()).toBeGreaterThanOrEqual(Number.MAX_SAFE_INTEGER);
+    loop.close();
+  });
+
+  it('starts a scaled clock at the epoch too', () => {
+    const loop = createLoop({ timeScale: 100, epoch: 5_000 });
+    // now() is read at creation: a few microseconds of real time, a fraction of a virtual ms at 100x.
+    expect(loop.now()).toBeGreaterThanOrEqual(5_000);
+    expect(loop.now()).toBeLessThan(6_000);
+    loop.close();
+  });
+
+  it('never moves the clock back: a poll that was due before an advance() from a prepare hook does not undo it', async () => {
+    const loop = createLoop();
+    const seen: number[] = [];
+    let advanced = false;
+    const prepare = loop
+      .prepare(() => {
+        if (advanced) return;
+        advanced = true;
+        loop.advance(10_000); // the poll's deadline (the 1 s timer) was computed from the cached now(), 0
+      })
+      .start();
+    loop
+      .timer((timer) => {
+        seen.push(loop.now());
+        timer.close();
+        prepare.close();
+      })
+      .start(1_000);
+    await loop.run();
+    expect(seen).toEqual([10_000]);
+    expect(loop.now()).toBe(10_000);
+    loop.close();
+  });
+
+  it('advance() outside run() delivers the packets due by then, so a connect over a slow link settles without run()', async () => {
+    const loop = createLoop({ link: { latency: 10 } });
+    const server = await loop.listen({ port: 7000 }, (stream) => stream.on({ data: () => undefined, end: () => stream.end() }));
+    let outcome = 'pending';
+    let client: TcpStream | undefined;
+    const settled = loop.connect({ port: 7000 }).then(
+      (stream) => ((client = stream), (outcome = 'connected')),
+      (error: unknown) => (outcome = (error as Error).message),
+    );
+    await realDelay(5);
+    expect(outcome).toBe('pending'); // the SYN is due at 10: nothing moves the clock
+    loop.advance(10); // the SYN arrives, the answer is due at 20
+    await realDelay(5);
+    loop.advance(10);
+    await Promise.race([settled, realDelay(1_000)]);
+    expect(outcome).toBe('connected');
+    client?.on({ data: () => undefined, close: () => server.close() });
+    client?.end();
+    await loop.run();
+    loop.close();
   });
 
   it('declares io missing: loop.io() throws UnsupportedError', () => {
