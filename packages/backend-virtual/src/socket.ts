@@ -147,9 +147,14 @@ export class Socket {
     this.pump();
   }
 
-  /** The user read `bytes`: open the peer's window by as much. */
+  /**
+   * The user read `bytes`: open the peer's window by as much. Also when the user closed the socket
+   * in the callback that read them: a kernel opens the window as the application reads, before
+   * the close, so the peer sends what it still had queued and the closed socket answers it with a
+   * reset (without the update, a peer with data waiting for the window would wait forever).
+   */
   consumed(bytes: number): void {
-    if (this.state === OPEN && bytes > 0) this.out.send(ACK, undefined, bytes);
+    if (bytes > 0) this.out.send(ACK, undefined, bytes);
   }
 
   /**

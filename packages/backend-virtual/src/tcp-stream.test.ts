@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventLoopError, TcpServer, TcpStream } from '@loop/core';
+import type { EventLoopError, SocketError, TcpServer, TcpStream } from '@loop/core';
 import { createLoop, type VirtualLoop } from './index.js';
 
 const KIB = 1024;
@@ -9,6 +9,14 @@ async function pair(loop: VirtualLoop, onServer: (stream: TcpStream) => void): P
   const server = await loop.listen({ port: 7000 }, onServer);
   const client = await loop.connect({ port: 7000 });
   return { server, client };
+}
+
+/** Reject if `promise` has not settled within `ms` of real time: a guard against a hang, not a measure. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let guard: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<T>((_, reject) => (guard = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(guard),
+  );
 }
 
 /** Run `action` in a timer callback `ms` from now (a callback of the loop, in its timer phase). */
@@ -242,6 +250,33 @@ describe('virtual TCP stream', () => {
     await loop.run();
     expect(errors).toEqual(['poll: bad end handler']);
     expect(log).toEqual(['server closed clean']);
+    loop.close();
+  });
+
+  it('resets a writer whose reader closed after reading, rather than leaving its queued data waiting for the window forever', async () => {
+    const loop = createLoop();
+    const log: string[] = [];
+    const { server, client } = await pair(loop, (stream) =>
+      stream.on({
+        data: (chunk) => {
+          log.push(`reader read ${chunk.length} and closes`);
+          stream.close(); // nothing else unread: a FIN, and the window it read is opened
+        },
+      }),
+    );
+    client.write(Buffer.alloc(200 * KIB)); // 128 KiB fill the window, 72 KiB wait for it
+    client.on({
+      data: () => undefined,
+      end: () => log.push(`writer sees the end with ${client.bufferedAmount} bytes waiting`),
+      close: (error) => {
+        log.push(`writer closed: ${error === undefined ? 'clean' : `${error.code} ${(error as SocketError).errno}`}`);
+        server.close();
+      },
+    });
+    await within(loop.run(), 5_000, 'the run');
+    // The reader's FIN, its window update and the reset that answers the rest arrive at one instant:
+    // the reset closes the writer before its end callback would run.
+    expect(log).toEqual([`reader read ${128 * KIB} and closes`, 'writer closed: ERR_SOCKET ECONNRESET']);
     loop.close();
   });
 
