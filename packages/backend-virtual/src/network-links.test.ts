@@ -45,6 +45,17 @@ describe('virtual network links', () => {
     loop.close();
   });
 
+  it("keeps a host named '*' apart from the targets that leave the host out", async () => {
+    const loop = createLoop();
+    const servers = await listenAll(loop, [['*', 7000], ['127.0.0.1', 7000]]);
+    loop.setLink({ host: '*', port: 7000 }, { latency: 40 });
+    const running = loop.run();
+    expect([await connectTime(loop, '127.0.0.1', 7000), await connectTime(loop, '*', 7000)]).toEqual([0, 80]);
+    for (const server of servers) server.close();
+    await running;
+    loop.close();
+  });
+
   it('gives a link a latency in [0, 2^53-1] ms and a bandwidth above 0, up to Infinity', () => {
     for (const link of [{ latency: 0 }, { latency: Number.MAX_SAFE_INTEGER }, { bandwidth: 1e-3 }, { bandwidth: Infinity }]) {
       const loop = createLoop({ link });

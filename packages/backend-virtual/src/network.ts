@@ -259,7 +259,8 @@ export class Network implements Carrier {
   }
 }
 
+/** The key of a link target; `null` for a part left out (a host may be any string, `'*'` included). */
 function linkKey(host: string | undefined, port: number | undefined): string {
-  return `${host ?? '*'} ${port ?? '*'}`;
+  return JSON.stringify([host ?? null, port ?? null]);
 }
 
