@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLoop, type VirtualLoop } from './index.js';
 
 /** Wait `ms` of real time in Node (not on the loop). */
@@ -150,6 +150,45 @@ describe('virtual poller', () => {
     expect(wall).toBeGreaterThanOrEqual(299);
     expect((used.user + used.system) / 1000).toBeLessThan(wall / 2);
     loop.close();
+  });
+
+  it('keeps a Node timer pending through an idle wait longer than the longest Node timer (2^31-1 ms), so the process stays alive', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); // Node's timers only: setImmediate stays real
+    try {
+      const loop = createLoop();
+      const hold = loop.check(() => undefined).start();
+      const running = loop.run();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(2 ** 31 - 1); // the host timer runs out: another takes its place
+      expect(vi.getTimerCount()).toBe(1);
+      loop.callSoon(() => hold.close());
+      await running;
+      expect(vi.getTimerCount()).toBe(0);
+      loop.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('waits out a scaled wait longer than the longest Node timer in pieces, and still fires when time comes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const loop = createLoop({ timeScale: 1e-7 }); // 1 s of virtual time is 10^10 ms of real time
+      let firedAt = -1;
+      loop.timer(() => (firedAt = loop.now())).start(1_000);
+      const running = loop.run();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      vi.advanceTimersByTime(2 ** 31 - 1); // one piece: the clock is still short of the timer
+      expect(firedAt).toBe(-1);
+      expect(vi.getTimerCount()).toBe(1);
+      loop.advance(1_000);
+      await running;
+      expect(firedAt).toBeGreaterThanOrEqual(1_000);
+      loop.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('waits with nothing due without a Node warning (no host timer past 2^31-1 ms)', async () => {
