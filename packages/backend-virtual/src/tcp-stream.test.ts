@@ -280,6 +280,36 @@ describe('virtual TCP stream', () => {
     loop.close();
   });
 
+  it('runs no drain callback once its data callback closed it, though the window opened in the same instant', async () => {
+    const loop = createLoop();
+    const log: string[] = [];
+    let serverSide: TcpStream | undefined;
+    const { server, client } = await pair(loop, (stream) => (serverSide = stream));
+    expect(client.write(Buffer.alloc(200 * KIB))).toBe(false); // 72 KiB wait for the window: a drain is due once they leave
+    client.on({
+      data: (chunk) => {
+        log.push(`client got ${Buffer.from(chunk).toString()}`);
+        client.close();
+      },
+      drain: () => log.push('client drain'),
+      close: () => log.push('client closed'),
+    });
+    at(loop, 1_000, () => {
+      let answered = false;
+      serverSide?.on({
+        data: () => {
+          if (!answered) serverSide?.write('bye'); // goes out before the window update for what was read
+          answered = true;
+        },
+        end: () => serverSide?.end(),
+        close: () => server.close(),
+      });
+    });
+    await loop.run();
+    expect(log).toEqual(['client got bye', 'client closed']);
+    loop.close();
+  });
+
   it('reports a throwing connection callback and still accepts the connections after it', async () => {
     const errors: string[] = [];
     const loop = createLoop({ onError: (error, phase) => errors.push(`${phase}: ${(error as Error).message}`) });
