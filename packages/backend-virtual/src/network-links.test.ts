@@ -31,15 +31,15 @@ describe('virtual network links', () => {
 
   it('applies a host link to that host only, on every port, and a host-and-port link to that pair only', async () => {
     const loop = createLoop();
-    const servers = await listenAll(loop, [['127.0.0.1', 7000], ['db.internal', 7000], ['db.internal', 5432], ['cache.internal', 5432]]);
+    const servers = await listenAll(loop, [['127.0.0.1', 7000], ['db.internal', 7000], ['db.internal', 5432], ['cache.internal', 5432], ['cache.internal', 7000]]);
     loop.setLink({ host: 'db.internal' }, { latency: 30 });
     loop.setLink({ host: 'cache.internal', port: 5432 }, { latency: 4 });
     const running = loop.run();
     const times: string[] = [];
-    for (const [host, port] of [['127.0.0.1', 7000], ['db.internal', 7000], ['db.internal', 5432], ['cache.internal', 5432]] as const) {
+    for (const [host, port] of [['127.0.0.1', 7000], ['db.internal', 7000], ['db.internal', 5432], ['cache.internal', 5432], ['cache.internal', 7000]] as const) {
       times.push(`${host}:${port} ${await connectTime(loop, host, port)}`);
     }
-    expect(times).toEqual(['127.0.0.1:7000 0', 'db.internal:7000 60', 'db.internal:5432 60', 'cache.internal:5432 8']);
+    expect(times).toEqual(['127.0.0.1:7000 0', 'db.internal:7000 60', 'db.internal:5432 60', 'cache.internal:5432 8', 'cache.internal:7000 0']);
     for (const server of servers) server.close();
     await running;
     loop.close();
