@@ -24,6 +24,8 @@ export abstract class GroupBase implements Iterable<Greenlet> {
   readonly #members = new Set<Greenlet>();
   readonly #feeders = new Set<Greenlet>();
   readonly #empty = new Broadcast();
+  // Woken at every discard: what kill() waits on, so that it can kill members spawned meanwhile.
+  readonly #shrunk = new Broadcast();
   readonly #hub: Hub | undefined;
   readonly #discard = (greenlet: Greenlet): void => this.discard(greenlet);
   readonly #feederDone = (greenlet: Greenlet): void => void this.#feeders.delete(greenlet);
@@ -71,6 +73,7 @@ export abstract class GroupBase implements Iterable<Greenlet> {
     if (!this.#members.delete(greenlet)) return;
     greenlet.unlink(this.#discard);
     this.discarded(greenlet);
+    this.#shrunk.wakeAll();
     if (this.#members.size === 0) this.#empty.wakeAll();
   }
 
@@ -148,8 +151,11 @@ export abstract class GroupBase implements Iterable<Greenlet> {
   *#killAndWait(waiter: Greenlet, error: unknown, dying: Set<Greenlet>, timeout: number | undefined): Generator<SwitchToken, void, unknown> {
     const timer = Timeout.startNew(timeout);
     try {
+      // Not a wait for the group to be empty: a dying member may spawn a new one (in a finally
+      // block), which must be killed too, so look again each time a member goes (gevent's loop
+      // of kill-then-joinall over the current members).
       while (this.#members.size > 0) {
-        yield* this.#empty.wait(waiter, undefined);
+        yield* this.#shrunk.wait(waiter, undefined);
         this.#killMembers(error, dying); // members spawned while we waited
       }
     } catch (caught) {
