@@ -32,11 +32,6 @@ export class Broadcast {
     return (yield* suspendFor(greenlet, timeout)) !== TIMED_OUT;
   }
 
-  /** `true` while no greenlet waits (stale entries aside). */
-  get idle(): boolean {
-    return this.#waiters.peek() === undefined;
-  }
-
   /** Wake every greenlet waiting now, from the hub's next drain. */
   wakeAll(): void {
     if (this.#waiters.empty) return;

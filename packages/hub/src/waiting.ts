@@ -117,5 +117,3 @@ export function finished<T>(value: T): Blocking<T> {
 export const NOTHING: Blocking<undefined> = finished(undefined);
 /** A blocking call that is already done with `true`. */
 export const TRUE: Blocking<true> = finished(true);
-/** A blocking call that is already done with `false`. */
-export const FALSE: Blocking<false> = finished(false);
