@@ -3,7 +3,7 @@
 // timer and set() land together; and the hub's run() going on when someone else stops the loop.
 import type { EventLoop } from '@loop/core';
 import { expect, it } from 'vitest';
-import { Channel, Event, Group, Timeout, joinall, sleep, spawn, waitPromise, type HubError } from '../src/index.js';
+import { Channel, Event, Group, Pool, Timeout, joinall, sleep, spawn, waitPromise, type HubError } from '../src/index.js';
 import { describeHub } from './helpers.js';
 
 /** Run `fn` from a loop timer callback (main code, outside every greenlet) `ms` ms from now. */
@@ -174,6 +174,32 @@ describeHub('late and doubled wake-ups', (t) => {
       { expectReports: true },
     );
     expect(value).toEqual(['raised', { value: undefined, done: true }]);
+  });
+
+  it('stops feeding a pool\'s imap once a member failed: the items after it are not all spawned', async () => {
+    const boom = new Error('boom');
+    const { value } = await t.run(
+      function* () {
+        const pool = new Pool(1);
+        const started: number[] = [];
+        const results = pool.imap((x: number) => {
+          started.push(x);
+          if (x === 1) throw boom;
+          return x;
+        }, [1, 2, 3, 4, 5, 6]);
+        let raised = false;
+        try {
+          yield* results.next();
+        } catch (error) {
+          raised = error === boom;
+        }
+        for (let i = 0; i < 20; i++) yield* sleep(0); // time for a feeder left alive to go on
+        yield* pool.join();
+        return [raised, started.includes(6)];
+      },
+      { expectReports: true },
+    );
+    expect(value).toEqual([true, false]);
   });
 });
 

@@ -141,4 +141,16 @@ describe('WaiterList', () => {
     }
     expect(expected).toBe(3001);
   });
+
+  it('starts counting for its next sweep afresh after takeAll', () => {
+    const list = new WaiterList();
+    for (let i = 0; i < 20; i++) list.add(waiter()); // swept at 16, all kept: next sweep at 32
+    list.takeAll();
+    const stale = Array.from({ length: 15 }, () => waiter());
+    for (const w of stale) list.add(w);
+    for (const w of stale) w.token++;
+    const live = waiter();
+    list.add(live); // 16 entries: swept again, as in a new list
+    expect(list.takeAll()).toEqual([live, 0, undefined]);
+  });
 });
