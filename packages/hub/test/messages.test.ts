@@ -24,7 +24,10 @@ import {
   killall,
   sleep,
   spawn,
+  spawnLater,
   waitPromise,
+  withLock,
+  withTimeout,
 } from '../src/index.js';
 import { checkFunction, checkOptions, checkSize, checkTimeout } from '../src/errors.js';
 import { describeHub, thrownBy } from './helpers.js';
@@ -189,6 +192,65 @@ describeHub('argument checks say what they expected and what they got', (t) => {
       'ERR_HUB_RAW_GREENLET',
       'Event.wait() was called in a greenlet that no hub spawned: only greenlets spawned by a hub (hub.spawn, spawn) can block on it',
     ]);
+  });
+
+  it('names the blocking call made in main code at the start of its message', () => {
+    const context = t.open();
+    const done = context.hub.spawn(() => 1);
+    const calls: [string, () => unknown][] = [
+      ['sleep()', () => sleep(1)],
+      ['Event.wait()', () => new Event().wait()],
+      ['AsyncResult.get()', () => new AsyncResult().get()],
+      ['AsyncResult.wait()', () => new AsyncResult().wait()],
+      ['Queue.get()', () => new Queue().get()],
+      ['Queue.put()', () => new Queue().put(1)],
+      ['Queue.join()', () => new Queue().join()],
+      ['Channel.get()', () => new Channel().get()],
+      ['Channel.put()', () => new Channel().put(1)],
+      ['Semaphore.acquire()', () => new Semaphore().acquire()],
+      ['BoundedSemaphore.wait()', () => new BoundedSemaphore().wait()],
+      ['Lock.acquire()', () => new Lock().acquire()],
+      ['RLock.acquire()', () => new RLock().acquire()],
+      ['RLock.release()', () => new RLock().release()],
+      ['withLock()', () => withLock(new Lock(), function* () {})],
+      ['waitPromise()', () => waitPromise(1)],
+      ['withTimeout()', () => withTimeout(1, function* () {})],
+      ['Timeout.start()', () => new Timeout(1).start()],
+      ['joinall()', () => joinall([])],
+      ['killall()', () => killall([])],
+      ['Greenlet.join()', () => done.join()],
+      ['Greenlet.get()', () => done.get()],
+      ['Greenlet.kill()', () => done.kill()],
+      ['Group.join()', () => new Group().join()],
+      ['Group.kill()', () => new Group().kill()],
+      ['Group.map()', () => new Group(context.hub).map((x: number) => x, [])],
+      ['Pool.spawn()', () => new Pool(1).spawn(function* () {})],
+      ['Pool.add()', () => new Pool(1).add(done)],
+      ['ResultIterator.next()', () => new Group(context.hub).imap((x: number) => x, []).next()],
+    ];
+    const wrong: unknown[] = [];
+    for (const [name, call] of calls) {
+      const [code, message] = codeAndMessage(call);
+      if (code !== 'ERR_BLOCKING_IN_CALLBACK' || !String(message).startsWith(`${name} can block`)) wrong.push([name, code, message]);
+    }
+    expect(wrong).toEqual([]);
+    expect(codeAndMessage(() => spawnLater(1, function* () {}))).toEqual([
+      'ERR_HUB_NO_CURRENT_HUB',
+      'spawnLater() outside a hub greenlet needs to be told which hub to use: call it on a hub (getHub(loop).spawnLater(...))',
+    ]);
+    expect(codeAndMessage(() => getHub())).toEqual([
+      'ERR_HUB_NO_CURRENT_HUB',
+      'getHub() outside a hub greenlet needs to be told which hub to use: call it on a hub (getHub(loop).getHub(...))',
+    ]);
+    expect(codeAndMessage(() => new Pool(1).trySpawn(() => 1))).toEqual([
+      'ERR_HUB_NO_CURRENT_HUB',
+      'Pool.trySpawn() outside a hub greenlet needs to be told which hub to use: call it on a hub (getHub(loop).Pool.trySpawn(...))',
+    ]);
+    expect(codeAndMessage(() => new Group().imap((x: number) => x, []))).toEqual([
+      'ERR_HUB_NO_CURRENT_HUB',
+      'imap() outside a hub greenlet needs to be told which hub to use: call it on a hub (getHub(loop).imap(...))',
+    ]);
+    context.finish();
   });
 
   it('refuses joinall and killall without an iterable of hub greenlets', async () => {
