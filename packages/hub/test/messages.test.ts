@@ -253,6 +253,62 @@ describeHub('argument checks say what they expected and what they got', (t) => {
     context.finish();
   });
 
+  it('checks the options, timeouts and functions of every entry point in a greenlet, naming the bad argument', async () => {
+    const { value } = await t.run(function* ({ hub }) {
+      const done = spawn(() => 1);
+      yield* done.join();
+      const queue = new Queue<number>(undefined, [1, 2]);
+      const set = new AsyncResult<number>();
+      set.set(1);
+      const body = function* (): Generator<unknown, void, unknown> {};
+      const pool = new Pool(1, hub);
+      const options = 'options must be an object or undefined, got 3';
+      const timeout = (name: string): string => `${name} must be a finite number of ms >= 0 (or undefined for none), got -1`;
+      const cases: [string, () => Iterable<unknown, unknown, unknown>, string][] = [
+        ['Queue.put', () => queue.put(3, 3 as never), options],
+        ['Queue.get', () => queue.get(3 as never), options],
+        ['Queue.join', () => new Queue().join(-1), timeout('timeout')],
+        ['Channel.put', () => new Channel().put(1, 3 as never), options],
+        ['Channel.get', () => new Channel().get(3 as never), options],
+        ['Semaphore.acquire', () => new Semaphore().acquire(3 as never), options],
+        ['Semaphore.wait', () => new Semaphore().wait(-1), timeout('timeout')],
+        ['AsyncResult.get', () => set.get(3 as never), options],
+        ['AsyncResult.wait', () => set.wait(-1), timeout('timeout')],
+        ['Greenlet.get', () => done.get(3 as never), options],
+        ['Greenlet.join', () => done.join(-1), timeout('timeout')],
+        ['Greenlet.kill', () => done.kill(undefined, 3 as never), options],
+        ['joinall', () => joinall([done], 3 as never), options],
+        ['killall', () => killall([done], undefined, 3 as never), options],
+        ['Group.join', () => new Group().join(3 as never), options],
+        ['Group.kill', () => new Group().kill(undefined, 3 as never), options],
+        ['withTimeout options', () => withTimeout(1, body, 3 as never), options],
+        ['withTimeout ms', () => withTimeout(-1, body), timeout('ms')],
+        ['waitPromise', () => waitPromise(1, -1), timeout('timeout')],
+        ['Pool.spawn', () => (pool.spawn as (fn: unknown) => Iterable<unknown, unknown, unknown>)(5), 'fn must be a function, got 5'],
+      ];
+      const out: unknown[] = [];
+      for (const [name, call, expected] of cases) {
+        const [code, message] = yield* raised(call);
+        if (code !== 'ERR_INVALID_ARG' || message !== expected) out.push([name, code, message]);
+      }
+      out.push(codeAndMessage(() => (pool.trySpawn as (fn: unknown) => unknown)(5)));
+      out.push(codeAndMessage(() => withTimeout(-1, body))); // at the call, not when yield*-ed
+      out.push(codeAndMessage(() => done.link(5 as never)));
+      out.push(codeAndMessage(() => hub.setErrorHandler(5 as never)));
+      return [out, queue.qsize(), pool.freeCount()];
+    });
+    expect(value).toEqual([
+      [
+        ['ERR_INVALID_ARG', 'fn must be a function, got 5'],
+        ['ERR_INVALID_ARG', 'ms must be a finite number of ms >= 0 (or undefined for none), got -1'],
+        ['ERR_INVALID_ARG', 'callback must be a function, got 5'],
+        ['ERR_INVALID_ARG', 'handler must be a function, got 5'],
+      ],
+      2,
+      1, // the refused spawns took no place in the pool
+    ]);
+  });
+
   it('refuses joinall and killall without an iterable of hub greenlets', async () => {
     const { value } = await t.run(function* () {
       return [
