@@ -142,19 +142,18 @@ export class UwsExchange implements HttpResponse {
 
   setHeader(name: string, value: HttpHeaderValue): this {
     if (this.state & HEADERS_SENT) throw headersSentError(`setHeader('${String(name)}') was called`);
+    // Every value is checked before the list changes: a refused call leaves the header as it was.
+    let texts: string[];
+    if (Array.isArray(value)) {
+      texts = [];
+      for (const item of value as readonly string[]) texts.push(headerText(name, item));
+    } else {
+      texts = [headerText(name, value)];
+    }
+    for (const text of texts) checkHeader(name, text);
     const list = (this.headerList ??= []);
     removeHeader(list, name);
-    if (Array.isArray(value)) {
-      for (const item of value as readonly string[]) {
-        const text = headerText(name, item);
-        checkHeader(name, text);
-        list.push(name, text);
-      }
-    } else {
-      const text = headerText(name, value);
-      checkHeader(name, text);
-      list.push(name, text);
-    }
+    for (const text of texts) list.push(name, text);
     return this;
   }
 
