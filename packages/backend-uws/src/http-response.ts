@@ -446,7 +446,7 @@ export class UwsExchange implements HttpResponse {
     try {
       if (!started && (this.isHead || noBody(this.statusCode))) {
         if (this.isHead && !noBody(this.statusCode) && !this.hasHeader('content-length')) res.writeHeader('Content-Length', String(byteLength(chunk)));
-        endWithoutBody(res, close);
+        endWithoutBody(res, close && !this.clientClose);
       } else {
         res.end(this.isHead ? undefined : chunk, close);
       }
@@ -485,7 +485,7 @@ export class UwsExchange implements HttpResponse {
       if (!close) res.writeHeader('Connection', 'keep-alive');
       if (this.isHead || noBody(this.statusCode)) {
         if (this.isHead && !noBody(this.statusCode)) res.writeHeader('Content-Length', declared ?? String(byteLength(body)));
-        endWithoutBody(res, close);
+        endWithoutBody(res, close && !this.clientClose);
       } else {
         // uWS writes Content-Length from the body itself; a declared one is not sent twice.
         res.end(body, close);
@@ -693,7 +693,9 @@ function resumeRes(res: UwsResponse): void {
 /**
  * End without a body. Only these two forms count as an answer in this uWS build: with any other
  * argument it sends the head, still waits for the body, and aborts the process when the handler
- * returns without `onAborted` (found by testing the binary).
+ * returns without `onAborted` (found by testing the binary). The closing form also writes
+ * `Content-Length: 0` (a second one beside a HEAD's, one a 204 must not have), so it is used only
+ * when the server closes: uWS closes by itself after answering a client that sent `Connection: close`.
  */
 function endWithoutBody(res: UwsResponse, close: boolean): void {
   if (close) res.endWithoutBody(0, true);
