@@ -55,7 +55,7 @@ describe('response on the wire', () => {
   it('replaces a header set twice whatever the case of its name, and repeats an array value as lines', () =>
     serve(
       (_request, response) => {
-        response.setHeader('X-Tag', 'first').setHeader('x-tag', 'second');
+        response.setHeader('x-tag', 'first').setHeader('X-TAG', 'second');
         response.setHeader('X-List', ['a', 'b']).setHeader('X-Other', 'kept');
         response.setHeader('X-Num', 7);
         response.end('ok');
