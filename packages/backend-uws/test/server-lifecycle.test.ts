@@ -1,0 +1,128 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { HttpResponse } from '@loop/core';
+import { createLoop } from '../src/index.js';
+import { exchange, openFdCount, statuses, withServer } from './helpers.js';
+
+// Listening, refusing what uWS cannot do, and closing a server with exchanges in flight. Waits
+// are for events, never for the machine being fast.
+
+/** Resolve once `ready()` holds (vitest's timeout is the only bound). */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe('listening', () => {
+  it('reports a port in use as ERR_SOCKET naming the address, with the errno in its cause, and leaks no fd', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen({ host: '127.0.0.1', port: 0, exclusive: true }, resolve));
+    const port = (taken.address() as { port: number }).port;
+    const fdsBefore = openFdCount();
+    const loop = createLoop();
+    const error = await loop.serveHttp({ host: '127.0.0.1', port }, (_request, response) => response.end()).then(
+      () => 'listened',
+      (caught: unknown) => caught,
+    );
+    loop.close();
+    const fdsAfter = openFdCount();
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
+    expect(error).toMatchObject({ code: 'ERR_SOCKET', message: expect.stringContaining(`listen on 127.0.0.1:${port} failed`) });
+    expect((error as { cause?: { code?: string } }).cause?.code).toBe('EADDRINUSE');
+    expect(fdsAfter).toBe(fdsBefore);
+  });
+
+  it('says which family it listens on: IPv4 for 127.0.0.1, IPv6 for ::1', async () => {
+    const families: string[] = [];
+    for (const host of ['127.0.0.1', '::1']) {
+      const loop = createLoop();
+      const server = await loop.serveHttp({ host, port: 0 }, (_request, response) => response.end());
+      families.push(`${server.address.address} ${server.address.family}`);
+      server.close();
+      await loop.run();
+      loop.close();
+    }
+    expect(families).toEqual(['127.0.0.1 IPv4', '::1 IPv6']);
+  });
+
+  it('accepts the one backlog uSockets has (512), and names it when refusing another', async () => {
+    const loop = createLoop();
+    const server = await loop.serveHttp({ port: 0, backlog: 512 }, (_request, response) => response.end());
+    server.close();
+    await loop.run();
+    await expect(loop.serveHttp({ port: 0, backlog: 511 }, (_request, response) => response.end())).rejects.toMatchObject({
+      code: 'ERR_UNSUPPORTED',
+      message: expect.stringContaining('uSockets listens with a fixed backlog of 512; got 511'),
+    });
+    loop.close();
+  });
+});
+
+describe('closing a server with exchanges in flight', () => {
+  it('lets a streamed response finish, says Connection: close, and only then closes', () => {
+    let kept: HttpResponse | undefined;
+    const order: string[] = [];
+    return withServer(
+      {},
+      (_request, response) => {
+        response.write('part one, ');
+        kept = response;
+      },
+      async (server) => {
+        const pending = exchange(server.address.port, 'GET / HTTP/1.1\r\nHost: t\r\n\r\n', 30_000);
+        await until(() => kept !== undefined);
+        server.close(() => order.push('server closed'));
+        // Not closed while the response streams: the close callback waits for its end.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        order.push('ending');
+        kept?.end('part two');
+        const result = await pending;
+        await until(() => order.length === 2);
+        expect(order).toEqual(['ending', 'server closed']);
+        expect(result.closedByServer).toBe(true);
+        expect(result.text.endsWith('a\r\npart one, \r\n8\r\npart two\r\n0\r\n\r\n')).toBe(true);
+      },
+    );
+  });
+
+  it('answers a request whose handler had not answered yet with Connection: close, then closes', () => {
+    let kept: HttpResponse | undefined;
+    const order: string[] = [];
+    return withServer(
+      {},
+      (_request, response) => {
+        kept = response;
+      },
+      async (server) => {
+        const pending = exchange(server.address.port, 'GET / HTTP/1.1\r\nHost: t\r\n\r\n', 30_000);
+        await until(() => kept !== undefined);
+        server.close(() => order.push('server closed'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        order.push('answering');
+        kept?.respond(200, {}, 'late');
+        const result = await pending;
+        await until(() => order.length === 2);
+        expect(order).toEqual(['answering', 'server closed']);
+        expect(statuses(result.text)).toEqual([200]);
+        expect(result.text).toContain('Connection: close');
+        expect(result.text.endsWith('late')).toBe(true);
+      },
+    );
+  });
+
+  it('closes at once, with no exchange in flight, dropping idle keep-alive connections', () => {
+    const order: string[] = [];
+    return withServer(
+      {},
+      (_request, response) => response.end('ok'),
+      async (server) => {
+        const idle = exchange(server.address.port, 'GET / HTTP/1.1\r\nHost: t\r\n\r\n', 30_000);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        server.close(() => order.push('server closed'));
+        const result = await idle;
+        await until(() => order.length === 1);
+        expect(statuses(result.text)).toEqual([200]);
+        expect(result.closedByServer).toBe(true);
+      },
+    );
+  });
+});
