@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '@loop/core';
 import { createLoop } from '../src/index.js';
@@ -122,6 +122,32 @@ describe('closing a server with exchanges in flight', () => {
         await until(() => order.length === 1);
         expect(statuses(result.text)).toEqual([200]);
         expect(result.closedByServer).toBe(true);
+      },
+    );
+  });
+
+  it('tells a handler whose client left before the answer: aborted, then the response’s close, once each', () => {
+    const log: string[] = [];
+    let kept: HttpResponse | undefined;
+    return withServer(
+      {},
+      (request, response) => {
+        request.on({ aborted: () => log.push('aborted') });
+        response.on({ close: () => log.push('close') });
+        kept = response;
+      },
+      async (server) => {
+        const socket = connect({ host: '127.0.0.1', port: server.address.port });
+        socket.on('error', () => undefined);
+        socket.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+        await until(() => kept !== undefined);
+        socket.destroy();
+        await until(() => log.length >= 2);
+        expect(kept?.write('too late')).toBe(false);
+        kept?.end('too late');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(log).toEqual(['aborted', 'close']);
+        expect(kept?.aborted).toBe(true);
       },
     );
   });

@@ -216,9 +216,12 @@ describe('WebSocket calls with bad arguments', () => {
       open: (socket) => socket.send(String(socket.data)),
     };
     return serveWs(behavior, async (server, errors) => {
-      const client = await TestWebSocket.open(server.address.port, { path: '/accepted' });
+      const client = await TestWebSocket.open(server.address.port, { path: '/accepted', headers: 'Sec-WebSocket-Extensions: permessage-deflate\r\n' });
       const [frame] = await client.next(1);
       expect(frame?.data.toString()).toBe('first');
+      // Accepted without a protocol, and with no extension negotiated: neither header is sent.
+      expect(client.headers).not.toHaveProperty('sec-websocket-protocol');
+      expect(client.headers).not.toHaveProperty('sec-websocket-extensions');
       client.close(1000);
       await client.closed;
       const refused = await TestWebSocket.open(server.address.port, { path: '/rejected' }).catch((error: unknown) => error);
