@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { EventLoopError, InvalidArgumentError, type HttpHeaders, type HttpHeaderValue, type HttpLimits, type HttpResponse, type HttpResponseEvents, type PeerAddress } from '@loop/core';
 import type { HttpResponse as UwsResponse } from '@trufflesuite/uws-js-unofficial';
 import { UwsHttpRequest } from './http-request.js';
+import { peerText } from './peer-address.js';
 import type { UwsHttpServer } from './http-server.js';
 import type { UwsLoop } from './uws-loop.js';
 
@@ -300,7 +301,7 @@ export class UwsExchange implements HttpResponse {
   remoteAddress(): PeerAddress | undefined {
     const res = this.res;
     if (res === undefined) return undefined;
-    const text = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+    const text = peerText(res.getRemoteAddressAsText());
     if (text.length === 0) return undefined;
     // uWS.js 20.30 has no accessor for the peer's port: undefined says "unknown" (README, declared gaps).
     return { address: text, port: undefined, family: text.includes(':') ? 'IPv6' : 'IPv4' };

@@ -19,6 +19,7 @@ import type {
 } from '@trufflesuite/uws-js-unofficial';
 import { HEAD_OK } from './head-check.js';
 import { UwsHttpRequest, type RequestOwner } from './http-request.js';
+import { peerText } from './peer-address.js';
 import type { UwsHttpServer } from './http-server.js';
 import type { UwsLoop } from './uws-loop.js';
 
@@ -57,7 +58,7 @@ function idleSeconds(ms: number): number {
 }
 
 function peer(text: ArrayBuffer): SocketAddress | undefined {
-  const address = Buffer.from(text).toString('latin1');
+  const address = peerText(text);
   if (address.length === 0) return undefined;
   return { address, port: 0, family: address.includes(':') ? 'IPv6' : 'IPv4' };
 }

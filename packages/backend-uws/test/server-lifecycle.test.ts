@@ -1,8 +1,9 @@
 import { connect, createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { HttpResponse } from '@loop/core';
+import type { HttpResponse, WebSocketBehavior } from '@loop/core';
 import { createLoop } from '../src/index.js';
 import { exchange, openFdCount, statuses, withServer } from './helpers.js';
+import { TestWebSocket } from './websocket-client.js';
 
 // Listening, refusing what uWS cannot do, and closing a server with exchanges in flight. Waits
 // are for events, never for the machine being fast.
@@ -42,6 +43,35 @@ describe('listening', () => {
       loop.close();
     }
     expect(families).toEqual(['127.0.0.1 IPv4', '::1 IPv6']);
+  });
+
+  it('tells a request and a WebSocket the peer’s address as Node writes it (::1, not uWS’s full form) and its family', async () => {
+    const seen: string[] = [];
+    for (const host of ['127.0.0.1', '::1']) {
+      const loop = createLoop();
+      const websocket: WebSocketBehavior = {
+        open: (socket) => {
+          seen.push(`ws ${socket.remoteAddress?.address} ${socket.remoteAddress?.family}`);
+          socket.close(1000);
+        },
+      };
+      const server = await loop.serveHttp({ host, port: 0, websocket }, (request, response) => {
+        seen.push(`http ${request.remoteAddress?.address} ${request.remoteAddress?.family}`);
+        response.end();
+      });
+      const running = loop.run();
+      const socket = connect({ host, port: server.address.port });
+      socket.on('error', () => undefined);
+      socket.resume();
+      socket.write('GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+      await new Promise((resolve) => socket.on('close', resolve));
+      const client = await TestWebSocket.open(server.address.port, { host });
+      await client.closed;
+      server.close();
+      await running;
+      loop.close();
+    }
+    expect(seen).toEqual(['http 127.0.0.1 IPv4', 'ws 127.0.0.1 IPv4', 'http ::1 IPv6', 'ws ::1 IPv6']);
   });
 
   it('accepts the one backlog uSockets has (512), and names it when refusing another', async () => {

@@ -1,5 +1,6 @@
 // A copy of packages/core/src/testing/websocket-client.ts (the conformance suite's client), which
-// @loop/core/conformance does not export; drop it for that export once core has it.
+// @loop/core/conformance does not export (with a `host` option added); drop it for that export
+// once core has it.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
@@ -40,6 +41,8 @@ export class UpgradeRefused extends Error {
 /** Options of {@link TestWebSocket.open}. */
 export interface TestWebSocketOptions {
   readonly path?: string;
+  /** The server's host (default 127.0.0.1); added in this copy. */
+  readonly host?: string;
   /** Extra request header lines, such as `'Sec-WebSocket-Protocol: chat\r\n'`. */
   readonly headers?: string;
   /** Answer the server's pings with pongs (default true, as RFC 6455 requires). */
@@ -78,7 +81,7 @@ export class TestWebSocket {
     const key = randomBytes(16).toString('base64');
     const expected = createHash('sha1').update(key + GUID).digest('base64');
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port });
+      const socket = connect({ host: options.host ?? '127.0.0.1', port });
       const client = new TestWebSocket(socket, options.answerPings !== false);
       let head = Buffer.alloc(0);
       let upgraded = false;
