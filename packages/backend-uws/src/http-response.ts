@@ -343,7 +343,6 @@ export class UwsExchange implements HttpResponse {
     if (!(this.state & HEADERS_SENT)) {
       if (!this.isHead) this.fixedTotal = this.declaredLength();
       this.sendHead(res, true);
-      this.server.streamingStarted(this);
     }
     if (this.isHead) return true;
     if (this.fixedTotal >= 0) return this.writeFixed(res, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
@@ -574,14 +573,13 @@ export class UwsExchange implements HttpResponse {
   private finish(): void {
     this.state |= FINISHED;
     this.countDone();
-    this.server.streamingEnded(this);
     this.queue(this.emitClose, undefined);
   }
 
   private countDone(): void {
     if (this.state & DONE_COUNTED) return;
     this.state |= DONE_COUNTED;
-    this.server.exchangeDone(this);
+    this.server.exchangeDone();
   }
 
   // ---- events, in the order they happened ----

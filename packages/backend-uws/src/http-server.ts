@@ -44,7 +44,6 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
   /** Exchanges dispatched and not yet answered or aborted: close() waits for them. */
   private busy = 0;
   private readonly scanner = new HeadScanner();
-  private readonly streaming = new Set<UwsExchange>();
   /** The WebSocket side, when served with `websocket`. */
   websocket: UwsWebSocketSide | undefined;
 
@@ -164,25 +163,8 @@ export class UwsHttpServer extends HandleBase implements HttpServer {
     this.loop.deliver(refusal.send, refusal, undefined);
   }
 
-  /** A refused head was answered (or its client left). */
-  refusalDone(): void {
-    this.busy--;
-    if (this.closing && this.busy === 0) this.loop.deliver(this.shutDown, this, undefined);
-  }
-
-  /** A response started streaming: close() lets it finish, then closes its connection. */
-  streamingStarted(exchange: UwsExchange): void {
-    this.streaming.add(exchange);
-  }
-
-  /** A response ended or was aborted. */
-  streamingEnded(exchange: UwsExchange): void {
-    this.streaming.delete(exchange);
-  }
-
-  /** An exchange was answered or aborted: a closing server may be done. */
-  exchangeDone(exchange: UwsExchange): void {
-    this.streaming.delete(exchange);
+  /** An exchange (or a refused head) was answered, or its client left: a closing server may be done. */
+  exchangeDone(): void {
     this.busy--;
     if (this.closing && this.busy === 0) this.loop.deliver(this.shutDown, this, undefined);
   }
@@ -244,6 +226,6 @@ class HeadRefusal {
         this.server.loop.nativeDepth--;
       }
     }
-    this.server.refusalDone();
+    this.server.exchangeDone();
   }
 }

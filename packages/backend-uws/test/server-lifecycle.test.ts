@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { HttpResponse, WebSocketBehavior } from '@loop/core';
 import { createLoop } from '../src/index.js';
 import { exchange, openFdCount, statuses, withServer } from './helpers.js';
-import { TestWebSocket } from './websocket-client.js';
+import { TestWebSocket } from '@loop/core/conformance';
 
 // Listening, refusing what uWS cannot do, and closing a server with exchanges in flight. Waits
 // are for events, never for the machine being fast.

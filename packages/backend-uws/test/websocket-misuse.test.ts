@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HttpServer, WebSocket, WebSocketBehavior, WebSocketUpgrade } from '@loop/core';
 import { createLoop } from '../src/index.js';
 import { withServer } from './helpers.js';
-import { Opcode, TestWebSocket, UpgradeRefused } from './websocket-client.js';
+import { Opcode, TestWebSocket, UpgradeRefused } from '@loop/core/conformance';
 
 // WebSocket options, socket calls and upgrade decisions refuse bad arguments with a typed error,
 // a stable code and a message naming the mistake, and the socket or upgrade goes on as if the

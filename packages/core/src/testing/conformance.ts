@@ -4,8 +4,8 @@
  *
  * For a behaviour a backend lacks (per its {@link Capabilities}), the suite registers, under a
  * title ending in "declared unsupported", tests asserting that the API throws `UnsupportedError`,
- * so nothing is skipped. The raw-client helpers the suite uses are exported too, for a backend's
- * own tests.
+ * so nothing is skipped. The raw-client helpers and the RFC 6455 test client the suite uses are
+ * exported too, for a backend's own tests.
  * @packageDocumentation
  */
 import { describe } from 'vitest';
@@ -22,6 +22,7 @@ import { defineStreamSuite } from './stream-suite.js';
 import { defineWebSocketSuite } from './websocket-suite.js';
 
 export { openFdCount, parseResponses, rawExchange, within, type LoopFactory, type ParsedResponse } from './helpers.js';
+export { Opcode, TestWebSocket, UpgradeRefused, type ReceivedFrame, type TestWebSocketOptions, type WsClosed } from './websocket-client.js';
 
 /**
  * Register the whole conformance suite for one backend with vitest.

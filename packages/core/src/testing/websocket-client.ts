@@ -38,6 +38,8 @@ export class UpgradeRefused extends Error {
 /** Options of {@link TestWebSocket.open}. */
 export interface TestWebSocketOptions {
   readonly path?: string;
+  /** The server's host (default 127.0.0.1). */
+  readonly host?: string;
   /** Extra request header lines, such as `'Sec-WebSocket-Protocol: chat\r\n'`. */
   readonly headers?: string;
   /** Answer the server's pings with pongs (default true, as RFC 6455 requires). */
@@ -76,7 +78,7 @@ export class TestWebSocket {
     const key = randomBytes(16).toString('base64');
     const expected = createHash('sha1').update(key + GUID).digest('base64');
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port });
+      const socket = connect({ host: options.host ?? '127.0.0.1', port });
       const client = new TestWebSocket(socket, options.answerPings !== false);
       let head = Buffer.alloc(0);
       let upgraded = false;
