@@ -1,5 +1,5 @@
 import { InvalidArgumentError, SocketError, type EventLoopError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
-import { HandleBase } from '@loop/core/kit';
+import { checkChunk, HandleBase } from '@loop/core/kit';
 import {
   EAGAIN,
   EINTR,
@@ -27,13 +27,6 @@ import { WriteQueue } from './write-queue.js';
 const HIGH_WATER_MARK = 64 * 1024;
 /** Strings up to this many UTF-16 units are encoded into the loop's scratch buffer instead of a new Buffer. */
 const SCRATCH_STRING = 16 * 1024;
-
-/** Throws an {@link InvalidArgumentError} (`ERR_INVALID_ARG`) unless `data` is something a socket can write. */
-export function checkChunk(data: unknown): void {
-  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new InvalidArgumentError(`data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
-  }
-}
 
 /** The pending error of a socket (SO_ERROR), 0 when none. */
 export function socketError(loop: EpollLoop, fd: number): number {

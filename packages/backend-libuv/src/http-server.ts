@@ -14,6 +14,7 @@ import {
   type SocketAddress,
 } from '@loop/core';
 import {
+  checkChunk,
   checkRequestHead,
   HandleBase,
   HEAD_OK_WITH_BODY,
@@ -23,7 +24,7 @@ import {
   type ResolvedListenOptions,
 } from '@loop/core/kit';
 import { listenServer } from './listen.js';
-import { checkChunk, socketAddress } from './tcp-stream.js';
+import { socketAddress } from './tcp-stream.js';
 
 const STATUS_TEXT: Record<number, string> = {
   413: 'Payload Too Large',

@@ -1,18 +1,11 @@
 import type { Socket } from 'node:net';
 import { EventLoopError, InvalidArgumentError, SocketError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
-import { HandleBase, type LoopBase } from '@loop/core/kit';
+import { checkChunk, HandleBase, type LoopBase } from '@loop/core/kit';
 
 /** Read an endpoint off a Node socket; `undefined` when the socket has none (closed). */
 export function socketAddress(address: string | undefined, port: number | undefined, family: string | undefined): SocketAddress | undefined {
   if (address === undefined || port === undefined) return undefined;
   return { address, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' };
-}
-
-/** Throws an `InvalidArgumentError` (`ERR_INVALID_ARG`) unless `data` is something a socket can write. */
-export function checkChunk(data: unknown): void {
-  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new InvalidArgumentError(`data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
-  }
 }
 
 /**

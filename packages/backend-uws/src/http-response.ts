@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { EventLoopError, InvalidArgumentError, type HttpHeaders, type HttpHeaderValue, type HttpLimits, type HttpResponse, type HttpResponseEvents, type PeerAddress } from '@loop/core';
+import { checkChunk } from '@loop/core/kit';
 import type { HttpResponse as UwsResponse } from '@trufflesuite/uws-js-unofficial';
 import { UwsHttpRequest } from './http-request.js';
 import { peerText } from './peer-address.js';
@@ -36,12 +37,6 @@ function checkStatus(code: unknown): number {
     throw new EventLoopError('ERR_INVALID_ARG', `status must be an integer in [100, 999], got ${String(code)}`);
   }
   return code as number;
-}
-
-function checkChunk(data: unknown): void {
-  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new InvalidArgumentError(`data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
-  }
 }
 
 /** uWS writes what it is given: names and values are checked here, as Node checks them, so no response can be split. */

@@ -1,14 +1,7 @@
 import { EventLoopError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
-import { HandleBase, type LoopBase } from '@loop/core/kit';
+import { checkChunk, HandleBase, type LoopBase } from '@loop/core/kit';
 import { socketError } from './network.js';
 import type { Socket, SocketOwner } from './socket.js';
-
-/** Throws `ERR_INVALID_ARG` unless `data` is something a stream can write. */
-function checkChunk(data: unknown): void {
-  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new EventLoopError('ERR_INVALID_ARG', `data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
-  }
-}
 
 /** A copy the socket owns: the caller may reuse `data` once `write()` returns. */
 function ownedBytes(data: Uint8Array | string): Buffer {

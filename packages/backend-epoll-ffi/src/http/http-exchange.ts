@@ -1,5 +1,5 @@
 import { EventLoopError, type HttpHeaders, type HttpHeaderValue, type HttpRequestEvents, type HttpResponse, type HttpResponseEvents } from '@loop/core';
-import { checkChunk } from '../tcp-stream.js';
+import { checkChunk } from '@loop/core/kit';
 import type { HttpConnection } from './http-connection.js';
 import { EpollHttpRequest } from './http-request.js';
 import { checkStatus, HAS_ENCODING, HAS_LENGTH, headerFlags, headerLines, lengthLine, statusHasBody, statusLine } from './response-head.js';

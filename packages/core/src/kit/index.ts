@@ -8,6 +8,7 @@ export { HandleBase } from './handle-base.js';
 export { HostPoller } from './host-poller.js';
 export { LoopBase, reportToProcess, type Poller } from './loop-base.js';
 export {
+  checkChunk,
   checkRequestHead,
   HEAD_OK,
   HEAD_OK_WITH_BODY,

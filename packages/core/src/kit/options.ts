@@ -26,6 +26,17 @@ function checkPort(port: unknown, min: number): number {
 }
 
 /**
+ * Check a chunk given to a stream's or a response's `write()`/`end()`: a wrong type is the caller's
+ * mistake, refused before anything is sent.
+ * @throws InvalidArgumentError when `data` is neither a string nor a Uint8Array
+ */
+export function checkChunk(data: unknown): void {
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new InvalidArgumentError(`data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
+  }
+}
+
+/**
  * Check listen options and fill in defaults (host `127.0.0.1`, port 0, backlog 511).
  * @throws EventLoopError `ERR_INVALID_ARG`
  */
