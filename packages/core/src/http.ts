@@ -173,9 +173,13 @@ export interface HttpResponse {
   /**
    * Send headers (if not yet) and a body chunk; the response copies what it cannot send at once.
    * `false` means wait for `drain`, or (once `finished` or `aborted`) that nothing was sent.
+   * @throws InvalidArgumentError when `chunk` is neither a string nor a Uint8Array (nothing is sent)
    */
   write(chunk: Uint8Array | string): boolean;
-  /** Finish the response, optionally with a last chunk. Idempotent; a no-op once the client left. */
+  /**
+   * Finish the response, optionally with a last chunk. Idempotent; a no-op once the client left.
+   * @throws InvalidArgumentError when `chunk` is given and is neither a string nor a Uint8Array
+   */
   end(chunk?: Uint8Array | string): void;
   /**
    * The fast path for the common response: status, headers and the whole body in one call
@@ -183,7 +187,7 @@ export interface HttpResponse {
    * (none for 1xx, 204 and 304). Headers set before with `setHeader` are sent too, and `headers`
    * wins over them. After `end()`, or once the client left, it does nothing.
    * @throws EventLoopError `ERR_HEADERS_SENT` once `write()` sent the headers; `ERR_INVALID_ARG` as
-   * for `status` and `setHeader`
+   * for `status` and `setHeader`, or for a body that is neither a string nor a Uint8Array
    */
   respond(status: number, headers?: HttpHeaders, body?: Uint8Array | string): void;
   /** Set (replace) the named response callbacks. */

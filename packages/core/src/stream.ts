@@ -92,9 +92,13 @@ export interface TcpStream extends Handle {
    * socket error the write does nothing and returns `false` (see {@link TcpStream.writable});
    * it never throws for that. An error found while writing (`EPIPE`, say) closes the stream
    * later, in a loop phase, with the error in the `close` callback.
+   * @throws InvalidArgumentError when `data` is neither a string nor a Uint8Array (nothing is sent)
    */
   write(data: Uint8Array | string): boolean;
-  /** Flush queued data, then half-close (send FIN). Idempotent; a no-op once closed. */
+  /**
+   * Flush queued data, then half-close (send FIN). Idempotent; a no-op once closed.
+   * @throws InvalidArgumentError when `data` is given and is neither a string nor a Uint8Array
+   */
   end(data?: Uint8Array | string): void;
   /** Stop reading (TCP flow control pushes back on the peer). Idempotent. */
   pause(): this;

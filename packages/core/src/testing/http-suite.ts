@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
-import { UnsupportedError } from '../errors.js';
+import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import type { HttpLimits, HttpServerOptions } from '../http.js';
 import { forCapability, get, recordingLoop, within, type LoopFactory } from './helpers.js';
 import { hello, serveHello, withHttp } from './http-fixture.js';
@@ -83,6 +83,71 @@ export function defineHttpSuite(createLoop: LoopFactory, capabilities: Capabilit
           expect(responses.map((r) => [r.status, r.body])).toEqual([[200, 'got hello world']]);
         },
       ));
+
+    it('holds a paused request body until resume(), then delivers it in order with end last', () => {
+      const log: string[] = [];
+      return withHttp(
+        createLoop,
+        {},
+        (loop) => (request, response) => {
+          request.on({
+            data: (chunk) => log.push(`data:${Buffer.from(chunk).toString()}`),
+            end: () => {
+              log.push('end');
+              response.end('done');
+            },
+          });
+          request.pause();
+          log.push('paused');
+          // Resumed only once both parts of the body have been sent (the client waits 20 ms
+          // between them): whatever arrived meanwhile was held, none of it reached `data`.
+          const timer = loop.timer(() => {
+            timer.close();
+            log.push('resume');
+            request.resume();
+          });
+          timer.start(60);
+        },
+        async ({ send }) => {
+          const head = 'POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 11\r\nConnection: close\r\n\r\n';
+          const responses = await send([`${head}hello`, ' world'], 20);
+          expect(responses.map((r) => [r.status, r.body])).toEqual([[200, 'done']]);
+          expect(log.slice(0, 2)).toEqual(['paused', 'resume']);
+          expect(log.at(-1)).toBe('end');
+          const data = log.slice(2, -1);
+          expect(data.every((entry) => entry.startsWith('data:'))).toBe(true);
+          expect(data.map((entry) => entry.slice(5)).join('')).toBe('hello world');
+        },
+      );
+    });
+
+    it('refuses a response chunk that is neither a string nor bytes with InvalidArgumentError, sending nothing', () => {
+      const refused: unknown[] = [];
+      return withHttp(
+        createLoop,
+        {},
+        () => (_request, response) => {
+          for (const attempt of [() => response.write(42 as never), () => response.end({} as never), () => response.respond(200, {}, null as never)]) {
+            try {
+              attempt();
+              refused.push('accepted');
+            } catch (error) {
+              refused.push([error instanceof InvalidArgumentError, (error as InvalidArgumentError).code]);
+            }
+          }
+          response.end('still answered');
+        },
+        async ({ send }) => {
+          const responses = await send(get('/', 'Connection: close\r\n'));
+          expect(responses.map((r) => [r.status, r.body])).toEqual([[200, 'still answered']]);
+          expect(refused).toEqual([
+            [true, 'ERR_INVALID_ARG'],
+            [true, 'ERR_INVALID_ARG'],
+            [true, 'ERR_INVALID_ARG'],
+          ]);
+        },
+      );
+    });
 
     it('streams a large response with backpressure and drain', () =>
       withHttp(
