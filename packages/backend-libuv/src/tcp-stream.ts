@@ -24,6 +24,9 @@ export class NodeTcpStream extends HandleBase implements TcpStream {
   private held: Buffer[] = [];
   private endHeld = false;
   private writeEnded = false;
+  // The peer ended before this stream existed: Node emitted 'end' then, with no listener (a socket
+  // with nothing buffered ends as soon as its FIN is read). Delivered once the stream reads.
+  private endedEarly: boolean;
   private closeError: EventLoopError | undefined;
 
   constructor(
@@ -32,6 +35,7 @@ export class NodeTcpStream extends HandleBase implements TcpStream {
   ) {
     super(loop);
     this.activate();
+    this.endedEarly = socket.readableEnded;
     socket.pause();
     socket.on('data', (chunk: Buffer) => {
       if (!loop.isRunning() && !this.hostPaused) {
@@ -110,8 +114,15 @@ export class NodeTcpStream extends HandleBase implements TcpStream {
 
   private syncFlow(): void {
     if (this.isClosing()) return;
-    if (this.userPaused || this.hostPaused || !this.events.data) this.socket.pause();
-    else this.socket.resume();
+    if (this.userPaused || this.hostPaused || !this.events.data) {
+      this.socket.pause();
+    } else {
+      this.socket.resume();
+      if (this.endedEarly) {
+        this.endedEarly = false;
+        this.loop.deliver(this.emitEnd, this, undefined);
+      }
+    }
   }
 
   private emitData(chunk: Buffer): void {
