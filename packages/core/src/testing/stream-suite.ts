@@ -122,6 +122,64 @@ export function defineStreamSuite(createLoop: LoopFactory, capabilities: Capabil
         expect(order.filter((e) => e.startsWith('client'))).toEqual(['client data answer', 'client end', 'client close']);
       }));
 
+    it('delivers the end of a peer that half-closed before its connection callback ran', () =>
+      withNetLoop(createLoop, async (loop) => {
+        const log: string[] = [];
+        const server = await loop.listen({ port: 0 }, (stream) => {
+          stream.on({
+            data: (chunk) => log.push(`data ${Buffer.from(chunk).toString()}`),
+            end: () => {
+              log.push('end');
+              stream.end();
+            },
+          });
+        });
+        const client = await loop.connect({ port: server.address.port });
+        client.end(); // a FIN and nothing else, sent while the loop is not running
+        await sleep(50); // for the FIN to reach the server's socket before it is accepted
+        client.on({ data: () => undefined, close: () => server.close() });
+        await loop.run();
+        expect(log).toEqual(['end']);
+      }));
+
+    it('reports a throwing connection callback, and the server still accepts the connections after it', () =>
+      withNetLoop(createLoop, async (loop, errors) => {
+        let accepted = 0;
+        const server = await loop.listen({ port: 0 }, (stream) => {
+          stream.on({ data: () => undefined, end: () => stream.end() });
+          if (++accepted === 1) throw new Error('bad connection callback');
+        });
+        let open = 2;
+        for (let i = 0; i < 2; i++) {
+          const client = await loop.connect({ port: server.address.port });
+          client.on({ data: () => undefined, close: () => --open === 0 && server.close() });
+          client.end();
+        }
+        await loop.run();
+        expect(accepted).toBe(2);
+        expect(errors.map((e) => [e.phase, (e.error as Error).message])).toEqual([['poll', 'bad connection callback']]);
+      }));
+
+    it('reports a throwing end callback, and the stream still closes cleanly once both sides ended', () =>
+      withNetLoop(createLoop, async (loop, errors) => {
+        const log: string[] = [];
+        const server = await loop.listen({ port: 0 }, (stream) => {
+          stream.end('bye'); // our end goes out before the peer's arrives
+          stream.on({
+            data: () => undefined,
+            end: () => {
+              throw new Error('bad end callback');
+            },
+            close: (error) => log.push(`server stream closed ${error === undefined ? 'clean' : error.code}`),
+          });
+        });
+        const client = await loop.connect({ port: server.address.port });
+        client.on({ data: () => undefined, end: () => client.end(), close: () => server.close() });
+        await loop.run();
+        expect(log).toEqual(['server stream closed clean']);
+        expect(errors.map((e) => [e.phase, (e.error as Error).message])).toEqual([['poll', 'bad end callback']]);
+      }));
+
     it('keeps the write buffer bounded while writing 64 MiB to a slow reader', () =>
       withNetLoop(createLoop, async (loop) => {
         const total = 64 * 1024 * 1024;
