@@ -235,6 +235,42 @@ describeHub('hub', (t) => {
     context.finish();
   });
 
+  it('raises ERR_HUB_LOOP_EXIT in the main greenlet only once: blocking again with nothing left rejects run() with it', async () => {
+    const context = t.open();
+    const log: string[] = [];
+    const error = await context.hub
+      .run(function* () {
+        for (let round = 0; round < 2; round++) {
+          try {
+            yield* new Event().wait();
+          } catch (caught) {
+            log.push(`caught ${(caught as HubError).code}`);
+          }
+        }
+        return 'raised twice';
+      })
+      .catch((caught: unknown) => caught);
+    expect([(error as HubError).code, log]).toEqual(['ERR_HUB_LOOP_EXIT', ['caught ERR_HUB_LOOP_EXIT']]);
+    context.finish();
+  });
+
+  it('refuses sleep() in a greenlet whose hub was destroyed, with ERR_HUB_DESTROYED, starting no timer', async () => {
+    const context = t.open();
+    const seen: unknown[] = [];
+    context.hub.spawn(function* () {
+      context.hub.destroy();
+      try {
+        yield* sleep(1);
+        seen.push('slept');
+      } catch (error) {
+        seen.push((error as HubError).code);
+      }
+    });
+    await context.loop.run();
+    expect(seen).toEqual(['ERR_HUB_DESTROYED']);
+    context.finish();
+  });
+
   it('refuses run() while the loop runs, synchronously, with ERR_LOOP_RUNNING', async () => {
     const { value } = await t.run(function* ({ hub }) {
       const error = thrownBy(() => hub.run(function* () {}));

@@ -261,6 +261,48 @@ describeHub('hub drain and error handler', (t) => {
     expect(timerAt).toBeLessThan(300);
   });
 
+  it('runs every ready greenlet in one drain while the switch interval has not passed, before a loop callback queued meanwhile', async () => {
+    const { value } = await t.run(
+      function* ({ loop }) {
+        const log: string[] = [];
+        const called = new Event();
+        const workers = Array.from({ length: 200 }, (_, i) =>
+          spawn(() => {
+            if (i === 0) {
+              loop.callSoon(() => {
+                log.push('callSoon');
+                called.set();
+              });
+            }
+            log.push(`g${i}`);
+          }),
+        );
+        yield* joinall(workers);
+        yield* called.wait();
+        return log;
+      },
+      { hub: { switchInterval: 1e9 } }, // never reached: the drain must not hand back early
+    );
+    expect(value).toEqual([...Array.from({ length: 200 }, (_, i) => `g${i}`), 'callSoon']);
+  });
+
+  it('reports each failed greenlet once when drains hand the loop back between failures', async () => {
+    const { value, reported } = await t.run(
+      function* () {
+        const workers = Array.from({ length: 200 }, (_, i) =>
+          spawn(() => {
+            throw new Error(`e${i}`);
+          }),
+        );
+        yield* joinall(workers);
+        return workers.filter((w) => !w.successful).length;
+      },
+      { hub: { switchInterval: 0 }, expectReports: true },
+    );
+    expect(value).toBe(200);
+    expect(reported.map((r) => (r.error as Error).message)).toEqual(Array.from({ length: 200 }, (_, i) => `e${i}`));
+  });
+
   it('drops the rest of a drain when a greenlet destroys the hub', async () => {
     const context = t.open();
     const log: string[] = [];

@@ -149,6 +149,13 @@ describeHub('argument checks say what they expected and what they got', (t) => {
     context.finish();
   });
 
+  it('tells a run() made while the loop runs to spawn the greenlet instead', async () => {
+    const { value } = await t.run(function* ({ hub }) {
+      return codeAndMessage(() => hub.run(function* () {}));
+    });
+    expect(value).toEqual(['ERR_LOOP_RUNNING', 'hub.run() runs the loop, which is already running: spawn the greenlet instead']);
+  });
+
   it('refuses to spawn on a destroyed hub with ERR_HUB_DESTROYED', () => {
     const context = t.open();
     context.hub.destroy();
