@@ -15,6 +15,7 @@ import {
   InvalidArgumentError,
   Lock,
   Pool,
+  PriorityQueue,
   Queue,
   RLock,
   Semaphore,
@@ -102,6 +103,10 @@ describeHub('argument checks say what they expected and what they got', (t) => {
     expect(codeAndMessage(() => new Queue(-2))).toEqual(['ERR_INVALID_ARG', 'maxsize must be an integer >= 1 or Infinity, got -2']);
     expect(codeAndMessage(() => new Queue(1.5))).toEqual(['ERR_INVALID_ARG', 'maxsize must be an integer >= 1 or Infinity, got 1.5']);
     expect(codeAndMessage(() => new Queue('2' as never))).toEqual(['ERR_INVALID_ARG', 'maxsize must be an integer >= 1 or Infinity, got 2']);
+  });
+
+  it('refuses a PriorityQueue order that is not a function, by name', () => {
+    expect(codeAndMessage(() => new PriorityQueue(null, [], 3 as never))).toEqual(['ERR_INVALID_ARG', 'compare must be a function, got 3']);
   });
 
   it('fills a queue from its initial items up to maxsize, and refuses one item more', () => {
@@ -274,6 +279,8 @@ describeHub('argument checks say what they expected and what they got', (t) => {
       const cases: [string, () => Iterable<unknown, unknown, unknown>, string][] = [
         ['Queue.put', () => queue.put(3, 3 as never), options],
         ['Queue.get', () => queue.get(3 as never), options],
+        ['Queue.put timeout', () => queue.put(3, { timeout: -1 }), timeout('options.timeout')],
+        ['Queue.get timeout', () => queue.get({ timeout: -1 }), timeout('options.timeout')],
         ['Queue.join', () => new Queue().join(-1), timeout('timeout')],
         ['Channel.put', () => new Channel().put(1, 3 as never), options],
         ['Channel.get', () => new Channel().get(3 as never), options],

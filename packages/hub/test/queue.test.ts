@@ -25,6 +25,93 @@ describeHub('Queue', (t) => {
     expect(value).toEqual(['a got 1', 'b got 2', 'left 3 4']);
   });
 
+  it('wakes a getter that waits again and again, once for each item put while it waits', async () => {
+    const { value } = await t.run(function* () {
+      const queue = new Queue<number>();
+      const log: string[] = [];
+      const getter = spawn(function* () {
+        for (let i = 0; i < 3; i++) log.push(`got ${yield* queue.get()}`);
+      });
+      for (let i = 1; i <= 3; i++) {
+        yield* sleep(0); // the getter waits on the empty queue again
+        log.push(`put ${i}`);
+        yield* queue.put(i);
+      }
+      yield* getter.join();
+      return log;
+    });
+    expect(value).toEqual(['put 1', 'got 1', 'put 2', 'got 2', 'put 3', 'got 3']);
+  });
+
+  it('takes an item already there without switching to the greenlets that are ready', async () => {
+    const { value } = await t.run(function* () {
+      const queue = new Queue<string>(null, ['item']);
+      const log: string[] = [];
+      const other = spawn(() => log.push('other ran'));
+      log.push(`got ${yield* queue.get()}`);
+      yield* other.join();
+      return log;
+    });
+    expect(value).toEqual(['got item', 'other ran']);
+  });
+
+  it('keeps a putter waiting when the room a get made is filled again before the hand-off', async () => {
+    const { value } = await t.run(function* () {
+      const queue = new Queue<string>(1, ['a']);
+      const putter = spawn(function* () {
+        yield* queue.put('b');
+      });
+      yield* sleep(0); // the putter waits on the full queue
+      const log = [queue.getNowait()];
+      queue.putNowait('c'); // full again before the putter's hand-off runs
+      yield* sleep(0);
+      log.push(`size ${queue.qsize()}`, `putter ${putter.ready ? 'done' : 'waiting'}`);
+      log.push(yield* queue.get());
+      yield* putter.join();
+      log.push(yield* queue.get());
+      return log;
+    });
+    expect(value).toEqual(['a', 'size 1', 'putter waiting', 'c', 'b']);
+  });
+
+  it('hands the room of several gets to as many waiting putters in one go', async () => {
+    const { value } = await t.run(function* () {
+      const queue = new Queue<string>(2, ['a', 'b']);
+      const putters = ['c', 'd'].map((item) =>
+        spawn(function* () {
+          yield* queue.put(item);
+        }),
+      );
+      yield* sleep(0); // both putters wait on the full queue
+      const log = [queue.getNowait(), queue.getNowait()];
+      yield* sleep(0);
+      log.push(`putters ${putters.map((p) => (p.ready ? 'done' : 'waiting')).join(' ')}`);
+      yield* joinall(putters);
+      log.push(queue.getNowait(), queue.getNowait());
+      return log;
+    });
+    expect(value).toEqual(['a', 'b', 'putters done done', 'c', 'd']);
+  });
+
+  it('keeps a getter waiting when the item it was due is taken before the hand-off', async () => {
+    const { value } = await t.run(function* () {
+      const queue = new Queue<string>();
+      const log: string[] = [];
+      const getter = spawn(function* () {
+        log.push(`getter got ${yield* queue.get()}`);
+      });
+      yield* sleep(0); // the getter waits on the empty queue
+      queue.putNowait('a');
+      log.push(`main took ${queue.getNowait()}`); // before the getter's hand-off runs
+      yield* sleep(0);
+      log.push(`getter ${getter.ready ? 'done' : 'waiting'}`);
+      yield* queue.put('b');
+      yield* getter.join();
+      return log;
+    });
+    expect(value).toEqual(['main took a', 'getter waiting', 'getter got b']);
+  });
+
   it('makes a putter wait while a bounded queue is full, until a get makes room', async () => {
     const { value } = await t.run(function* () {
       const queue = new Queue<string>(1);
