@@ -188,6 +188,100 @@ describeHub('Group', (t) => {
   });
 });
 
+describeHub('Group kill and join edges', (t) => {
+  it('returns true from join({ raiseError }) when every member succeeded', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      group.spawn(() => 1);
+      group.spawn(function* () {
+        yield* sleep(0);
+        return 2;
+      });
+      return yield* group.join({ raiseError: true });
+    });
+    expect(value).toBe(true);
+  });
+
+  it('kills every member with the exception given to kill()', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      const stop = new Error('stop');
+      const member = group.spawn(function* () {
+        yield* new Event().wait();
+      });
+      yield* sleep(0);
+      yield* group.kill(stop);
+      return member.exception === stop;
+    }, { expectReports: true });
+    expect(value).toBe(true);
+  });
+
+  it('returns from kill({ block: false }) at once, in a greenlet, with the members still dying', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      const log: string[] = [];
+      group.spawn(function* () {
+        try {
+          yield* new Event().wait();
+        } finally {
+          log.push('member finally');
+        }
+      });
+      yield* sleep(0);
+      yield* group.kill(undefined, { block: false });
+      log.push(`kill returned, ${group.length} left`);
+      yield* group.join();
+      return log;
+    });
+    expect(value).toEqual(['kill returned, 1 left', 'member finally']);
+  });
+
+  it('kills each member once: a member still in its finally block when another goes is not interrupted again', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      const log: string[] = [];
+      group.spawn(function* () {
+        try {
+          yield* new Event().wait();
+        } finally {
+          yield* sleep(0);
+          yield* sleep(0);
+          log.push('slow finally done');
+        }
+      });
+      group.spawn(function* () {
+        yield* new Event().wait();
+      });
+      yield* sleep(0);
+      yield* group.kill();
+      log.push(`killed, ${group.length} left`);
+      return log;
+    });
+    expect(value).toEqual(['slow finally done', 'killed, 0 left']);
+  });
+
+  it('gives up waiting in kill() after its timeout, leaving a member that outlives the kill', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      const release = new Event();
+      const member = group.spawn(function* () {
+        try {
+          yield* new Event().wait();
+        } catch {
+          yield* release.wait(); // catches the kill and keeps going
+        }
+      });
+      yield* sleep(0);
+      yield* group.kill(undefined, { timeout: 1 });
+      const after = [group.length, member.ready];
+      release.set();
+      yield* group.join();
+      return after;
+    });
+    expect(value).toEqual([1, false]);
+  });
+});
+
 describeHub('Pool', (t) => {
   it('runs at most size members at once; spawn waits for room in arrival order', async () => {
     const { value } = await t.run(function* () {
