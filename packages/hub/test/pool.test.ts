@@ -282,6 +282,93 @@ describeHub('Group kill and join edges', (t) => {
   });
 });
 
+describeHub('Group kill interrupted', (t) => {
+  it('lets an exception raised in the greenlet waiting in kill() leave kill()', async () => {
+    const { value } = await t.run(function* () {
+      const group = new Group();
+      const release = new Event();
+      group.spawn(function* () {
+        try {
+          yield* new Event().wait();
+        } catch {
+          yield* release.wait(); // outlives the kill
+        }
+      });
+      yield* sleep(0);
+      const killer = spawn(function* () {
+        yield* group.kill();
+        return 'kill returned';
+      });
+      yield* sleep(0); // the killer waits in kill()
+      const stop = new Error('stop');
+      yield* killer.kill(stop);
+      const result = [killer.exception === stop, killer.value];
+      release.set();
+      yield* group.join();
+      return result;
+    }, { expectReports: true });
+    expect(value).toEqual([true, undefined]);
+  });
+});
+
+describeHub('Group kill and imap', (t) => {
+  it('stops the imap feeder of a pool it kills: no item is spawned after the kill', async () => {
+    const { value } = await t.run(function* () {
+      const pool = new Pool(1);
+      const hold = new Event();
+      const started = new Event();
+      const log: string[] = [];
+      const results = pool.imap(function* (item: number) {
+        log.push(`start ${item}`);
+        started.set();
+        yield* hold.wait();
+        return item;
+      }, [1, 2, 3]);
+      yield* started.wait(); // item 1 runs; the feeder waits for room
+      yield* pool.kill();
+      hold.set(); // a member spawned after the kill would finish now
+      yield* sleep(0);
+      const out: unknown[] = [];
+      for (;;) {
+        const next = yield* results.next();
+        if (next.done === true) break;
+        out.push((next.value as unknown) instanceof GreenletExit ? 'killed' : next.value);
+      }
+      return [log, out];
+    });
+    expect(value).toEqual([['start 1'], ['killed']]);
+  });
+});
+
+describeHub('Pool on a destroyed hub', (t) => {
+  it('refuses trySpawn() with ERR_HUB_DESTROYED and keeps the place free', () => {
+    const context = t.open();
+    const pool = new Pool(1, context.hub);
+    context.hub.destroy();
+    const error = thrownBy(() => pool.trySpawn(() => 1)) as HubError;
+    expect([error.code, pool.freeCount()]).toEqual(['ERR_HUB_DESTROYED', 1]);
+    context.finish();
+  });
+
+  it('refuses spawn() in a greenlet whose hub was destroyed with ERR_HUB_DESTROYED, keeping the place free', async () => {
+    const context = t.open();
+    const seen: unknown[] = [];
+    context.hub.spawn(function* () {
+      const pool = new Pool(1);
+      context.hub.destroy();
+      try {
+        yield* pool.spawn(() => 1);
+      } catch (error) {
+        seen.push((error as HubError).code);
+      }
+      seen.push(pool.freeCount());
+    });
+    await context.loop.run();
+    expect(seen).toEqual(['ERR_HUB_DESTROYED', 1]);
+    context.finish();
+  });
+});
+
 describeHub('Pool', (t) => {
   it('runs at most size members at once; spawn waits for room in arrival order', async () => {
     const { value } = await t.run(function* () {
