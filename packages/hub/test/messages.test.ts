@@ -166,12 +166,18 @@ describeHub('argument checks say what they expected and what they got', (t) => {
     context.hub.destroy();
     expect(codeAndMessage(() => context.hub.spawn(function* () {}))).toEqual(['ERR_HUB_DESTROYED', 'this hub was destroyed']);
     expect(codeAndMessage(() => context.hub.spawnLater(1, function* () {}))).toEqual(['ERR_HUB_DESTROYED', 'this hub was destroyed']);
+    expect(codeAndMessage(() => new Greenlet(context.hub, function* () {}))).toEqual(['ERR_HUB_DESTROYED', 'this hub was destroyed']);
     context.finish();
   });
 
   it('refuses greenlet arguments that are not an array, and a name that is not a string', () => {
     const context = t.open();
     expect(codeAndMessage(() => new Greenlet(context.hub, function* () {}, 5 as never))).toEqual(['ERR_INVALID_ARG', 'args must be an array']);
+    expect(codeAndMessage(() => new Greenlet(context.hub, 3 as never))).toEqual(['ERR_INVALID_ARG', 'fn must be a function, got 3']);
+    expect(codeAndMessage(() => new Greenlet(context.hub, function* () {}).startLater(-1))).toEqual([
+      'ERR_INVALID_ARG',
+      'ms must be a finite number of ms >= 0 (or undefined for none), got -1',
+    ]);
     const greenlet = new Greenlet(context.hub, function* work() {});
     expect(codeAndMessage(() => (greenlet.name = 3 as never))).toEqual(['ERR_INVALID_ARG', 'name must be a string, got number']);
     greenlet.name = 'w';
@@ -283,6 +289,11 @@ describeHub('argument checks say what they expected and what they got', (t) => {
         ['Queue.get timeout', () => queue.get({ timeout: -1 }), timeout('options.timeout')],
         ['Group.join timeout', () => new Group().join({ timeout: -1 }), timeout('options.timeout')],
         ['Group.kill timeout', () => new Group().kill(undefined, { timeout: -1 }), timeout('options.timeout')],
+        ['Greenlet.get timeout', () => done.get({ timeout: -1 }), timeout('options.timeout')],
+        ['Channel.put timeout', () => new Channel().put(1, { timeout: -1 }), timeout('options.timeout')],
+        ['Channel.get timeout', () => new Channel().get({ timeout: -1 }), timeout('options.timeout')],
+        ['joinall timeout', () => joinall([done], { timeout: -1 }), timeout('options.timeout')],
+        ['killall timeout', () => killall([done], undefined, { timeout: -1 }), timeout('options.timeout')],
         ['Queue.join', () => new Queue().join(-1), timeout('timeout')],
         ['Channel.put', () => new Channel().put(1, 3 as never), options],
         ['Channel.get', () => new Channel().get(3 as never), options],
