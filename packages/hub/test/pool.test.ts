@@ -460,6 +460,48 @@ describeHub('Pool', (t) => {
 });
 
 describeHub('joinall and killall', (t) => {
+  it('ends greenlets killall() kills before they start successfully, each with a GreenletExit', async () => {
+    const { value } = await t.run(function* () {
+      const log: string[] = [];
+      const gs = [spawn(() => log.push('ran')), spawn(() => log.push('ran'))];
+      yield* killall(gs);
+      return [log, gs.map((g) => g.successful && g.value instanceof GreenletExit)];
+    });
+    expect(value).toEqual([[], [true, true]]);
+  });
+
+  it('kills with the exception given to killall() and returns without raising it', async () => {
+    const { value } = await t.run(function* () {
+      const stop = new Error('stop');
+      const g = spawn(function* () {
+        yield* new Event().wait();
+      });
+      yield* sleep(0);
+      yield* killall([g], stop);
+      return [g.ready, g.exception === stop];
+    }, { expectReports: true });
+    expect(value).toEqual([true, true]);
+  });
+
+  it('returns from killall({ block: false }) at once, in a greenlet, with the greenlets still dying', async () => {
+    const { value } = await t.run(function* () {
+      const log: string[] = [];
+      const g = spawn(function* () {
+        try {
+          yield* new Event().wait();
+        } finally {
+          log.push('finally');
+        }
+      });
+      yield* sleep(0);
+      yield* killall([g], undefined, { block: false });
+      log.push(`killall returned, ready ${String(g.ready)}`);
+      yield* g.join();
+      return log;
+    });
+    expect(value).toEqual(['killall returned, ready false', 'finally']);
+  });
+
   it('joins all, or count of them, or those done by the timeout, in the order they finished', async () => {
     const { value } = await t.run(function* () {
       const go = { a: new Event(), b: new Event(), c: new Event() };
