@@ -492,7 +492,7 @@ describeHub('failure messages', (t) => {
     ]);
   });
 
-  it('counts the greenlets killall left alive after its timeout', async () => {
+  it('counts the greenlets killall left alive after its timeout, not those it killed', async () => {
     const { value } = await t.run(function* () {
       const stubborn = [0, 1].map(() =>
         spawn(function* () {
@@ -503,8 +503,11 @@ describeHub('failure messages', (t) => {
           }
         }),
       );
+      const quick = spawn(function* () {
+        yield* sleep(1_000_000); // dies at once when killed
+      });
       yield* sleep(0);
-      const outcome = yield* raised(() => killall(stubborn, undefined, { timeout: 1 }));
+      const outcome = yield* raised(() => killall([...stubborn, quick], undefined, { timeout: 1 }));
       yield* joinall(stubborn);
       return outcome;
     });

@@ -460,6 +460,23 @@ describeHub('Pool', (t) => {
 });
 
 describeHub('joinall and killall', (t) => {
+  it('returns from joinall({ count }) at once when that many are already finished', async () => {
+    const { value } = await t.run(function* () {
+      const log: string[] = [];
+      const finished = spawn(() => 'early');
+      yield* finished.join();
+      const running = spawn(function* () {
+        yield* sleep(0);
+        log.push('running ended');
+      });
+      const done = yield* joinall([finished, running], { count: 1 });
+      log.push(`joinall returned ${done.length}`);
+      yield* running.join();
+      return log;
+    });
+    expect(value).toEqual(['joinall returned 1', 'running ended']);
+  });
+
   it('ends greenlets killall() kills before they start successfully, each with a GreenletExit', async () => {
     const { value } = await t.run(function* () {
       const log: string[] = [];
