@@ -195,6 +195,65 @@ describeHub('greenlet lifecycle', (t) => {
     expect(value).toEqual(['linked', 'a', 'b', 'c']);
   });
 
+  it('unlinks the first of several links, leaving the others to run', async () => {
+    const { value } = await t.run(function* () {
+      const log: string[] = [];
+      const a = (): number => log.push('a');
+      const b = (): number => log.push('b');
+      const g = spawn(function* () {
+        yield* sleep(0);
+      });
+      g.link(a);
+      g.link(b);
+      g.unlink(a);
+      yield* g.join();
+      yield* sleep(0);
+      return log;
+    });
+    expect(value).toEqual(['b']);
+  });
+
+  it('ends a greenlet whose body returns null successfully, with null', async () => {
+    const { value } = await t.run(function* () {
+      const g = spawn(() => null);
+      yield* g.join();
+      return [g.successful, g.value];
+    });
+    expect(value).toEqual([true, null]);
+  });
+
+  it('treats a body returning a function with next() and throw() as a plain value, not a generator', async () => {
+    const { value } = await t.run(function* () {
+      const result = Object.assign(() => 0, { next: () => ({ done: true, value: 'iterated' }), throw: () => ({ done: true, value: undefined }) });
+      const g = spawn(() => result);
+      yield* g.join();
+      return g.value === result;
+    });
+    expect(value).toBe(true);
+  });
+
+  it('calls a body with no arguments when the Greenlet is made without them', async () => {
+    const { value } = await t.run(function* ({ hub }) {
+      const g = new Greenlet(hub, (...args: unknown[]) => args.length).start();
+      yield* g.join();
+      return g.value;
+    });
+    expect(value).toBe(0);
+  });
+
+  it('is dead only once finished, and gives its value to get({ block: false }) then', async () => {
+    const { value } = await t.run(function* () {
+      const g = spawn(function* () {
+        yield* sleep(0);
+        return 'v';
+      });
+      const before = g.dead;
+      yield* g.join();
+      return [before, g.dead, yield* g.get({ block: false })];
+    });
+    expect(value).toEqual([false, true, 'v']);
+  });
+
   it('unlinks only the callback named, from one link or many, and ignores one never linked', async () => {
     const { value } = await t.run(function* () {
       const log: string[] = [];
