@@ -227,7 +227,7 @@ describeHub('greenlet lifecycle', (t) => {
       const result = Object.assign(() => 0, { next: () => ({ done: true, value: 'iterated' }), throw: () => ({ done: true, value: undefined }) });
       const g = spawn(() => result);
       yield* g.join();
-      return g.value === result;
+      return (g.value as unknown) === result;
     });
     expect(value).toBe(true);
   });
