@@ -292,6 +292,40 @@ describeHub('LifoQueue and PriorityQueue', (t) => {
 });
 
 describeHub('Channel', (t) => {
+  it('hands an item to a getter that waits again and again, once for each put', async () => {
+    const { value } = await t.run(function* () {
+      const channel = new Channel<number>();
+      const log: string[] = [];
+      const getter = spawn(function* () {
+        for (let i = 0; i < 3; i++) log.push(`got ${yield* channel.get()}`);
+      });
+      for (let i = 1; i <= 3; i++) {
+        yield* sleep(0); // the getter waits again
+        log.push(`put ${i}`);
+        yield* channel.put(i);
+      }
+      yield* getter.join();
+      return log;
+    });
+    expect(value).toEqual(['put 1', 'got 1', 'put 2', 'got 2', 'put 3', 'got 3']);
+  });
+
+  it('takes the item of a waiting putter without switching to the greenlets that are ready', async () => {
+    const { value } = await t.run(function* () {
+      const channel = new Channel<string>();
+      const log: string[] = [];
+      const putter = spawn(function* () {
+        yield* channel.put('item');
+      });
+      yield* sleep(0); // the putter waits
+      const other = spawn(() => log.push('other ran'));
+      log.push(`got ${yield* channel.get()}`);
+      yield* joinall([putter, other]);
+      return log;
+    });
+    expect(value).toEqual(['got item', 'other ran']);
+  });
+
   it('makes put wait until a getter takes the item (a rendezvous)', async () => {
     const { value } = await t.run(function* () {
       const channel = new Channel<string>();
