@@ -340,6 +340,18 @@ describeHub('Group kill and imap', (t) => {
   });
 });
 
+describeHub('imap close', (t) => {
+  it('closes an imap from main code, where nothing may block, and spawns none of its items', async () => {
+    const context = t.open();
+    const log: unknown[] = [];
+    const results = new Group(context.hub).imap((item: number) => log.push(item), [1, 2, 3]);
+    results.close(); // throws ERR_BLOCKING_IN_CALLBACK if it tried to wait for the feeder
+    await context.loop.run();
+    expect(log).toEqual([]);
+    context.finish();
+  });
+});
+
 describeHub('Pool on a destroyed hub', (t) => {
   it('refuses trySpawn() with ERR_HUB_DESTROYED and keeps the place free', () => {
     const context = t.open();
