@@ -92,6 +92,24 @@ describeHub('Event', (t) => {
 });
 
 describeHub('AsyncResult', (t) => {
+  it('raises the exception given to setException() in a greenlet already waiting in get()', async () => {
+    const { value } = await t.run(function* () {
+      const result = new AsyncResult<number>();
+      const boom = new Error('boom');
+      const waiter = spawn(function* () {
+        try {
+          return yield* result.get();
+        } catch (error) {
+          return error === boom ? 'raised boom' : 'raised something else';
+        }
+      });
+      yield* sleep(0); // the waiter waits
+      result.setException(boom);
+      return yield* waiter.get();
+    });
+    expect(value).toBe('raised boom');
+  });
+
   it('hands its value to every waiter', async () => {
     const { value } = await t.run(function* () {
       const result = new AsyncResult<number>();

@@ -4,6 +4,22 @@ import { BoundedSemaphore, Event, HubError, InvalidArgumentError, Lock, RLock, S
 import { describeHub, thrownBy } from './helpers.js';
 
 describeHub('locks', (t) => {
+  it('evaluates an RLock acquire() that had to wait to true once it gets the lock', async () => {
+    const { value } = await t.run(function* () {
+      const lock = new RLock();
+      yield* lock.acquire();
+      const waiter = spawn(function* () {
+        const got = yield* lock.acquire();
+        lock.release();
+        return got;
+      });
+      yield* sleep(0); // the waiter waits for the lock
+      lock.release();
+      return yield* waiter.get();
+    });
+    expect(value).toBe(true);
+  });
+
   it('grants a semaphore\'s permits in the order greenlets asked, and lets no newcomer overtake', async () => {
     const { value } = await t.run(function* () {
       const semaphore = new Semaphore(1);

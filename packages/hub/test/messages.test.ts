@@ -294,6 +294,11 @@ describeHub('argument checks say what they expected and what they got', (t) => {
         ['Channel.get timeout', () => new Channel().get({ timeout: -1 }), timeout('options.timeout')],
         ['joinall timeout', () => joinall([done], { timeout: -1 }), timeout('options.timeout')],
         ['killall timeout', () => killall([done], undefined, { timeout: -1 }), timeout('options.timeout')],
+        ['Semaphore.acquire timeout', () => new Semaphore().acquire({ timeout: -1 }), timeout('options.timeout')],
+        ['Event.wait', () => new Event().wait(-1), timeout('timeout')],
+        ['AsyncResult.get timeout', () => set.get({ timeout: -1 }), timeout('options.timeout')],
+        ['sleep', () => sleep(-1), timeout('ms')],
+        ['withTimeout fn', () => withTimeout(1, 5 as never), 'fn must be a function, got 5'],
         ['Queue.join', () => new Queue().join(-1), timeout('timeout')],
         ['Channel.put', () => new Channel().put(1, 3 as never), options],
         ['Channel.get', () => new Channel().get(3 as never), options],
@@ -441,6 +446,7 @@ describeHub('failure messages', (t) => {
   });
 
   it('names the Timeout, its delay and its default message', () => {
+    expect(codeAndMessage(() => new Timeout(-1))).toEqual(['ERR_INVALID_ARG', 'ms must be a finite number of ms >= 0 (or undefined for none), got -1']);
     const none = new Timeout();
     const five = new Timeout(5);
     const told = new Timeout(5, undefined, 'told');
