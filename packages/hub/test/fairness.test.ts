@@ -20,18 +20,7 @@ import {
   type Greenlet,
   type HubError,
 } from '../src/index.js';
-import type { EventLoop } from '@loop/core';
-import { describeHub } from './helpers.js';
-
-/** Run `fn` from a loop timer callback (main code, outside every greenlet) `ms` ms from now. */
-function later(loop: EventLoop, ms: number, fn: () => void): void {
-  loop
-    .timer((timer) => {
-      timer.close();
-      fn();
-    })
-    .start(ms);
-}
+import { describeHub, later } from './helpers.js';
 
 /** A small seeded generator (mulberry32), so a failing order replays. */
 function seeded(seed: number): () => number {

@@ -103,3 +103,13 @@ export function thrownBy(fn: () => unknown): unknown {
   }
   throw new Error('expected a throw');
 }
+
+/** Run `fn` from a loop timer callback (main code, outside every greenlet) `ms` ms from now. */
+export function later(loop: EventLoop, ms: number, fn: () => void): void {
+  loop
+    .timer((timer) => {
+      timer.close();
+      fn();
+    })
+    .start(ms);
+}

@@ -1,7 +1,6 @@
 // Greenlet lifecycles and the hub's drain beyond the basics: kills before start, bodies that are
 // not generators, error handlers that throw, the drain handing the loop back in order, destroy
 // mid-drain; joinall/killall counts; groups, pools and imap's ends; Timeout restarts.
-import type { EventLoop } from '@loop/core';
 import { GreenletExit } from '@loop/greenlet';
 import { afterEach, expect, it, vi } from 'vitest';
 import {
@@ -20,21 +19,11 @@ import {
   withTimeout,
   type HubErrorHandler,
 } from '../src/index.js';
-import { describeHub } from './helpers.js';
+import { describeHub, later } from './helpers.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** Run `fn` from a loop timer callback (main code, outside every greenlet) `ms` ms from now. */
-function later(loop: EventLoop, ms: number, fn: () => void): void {
-  loop
-    .timer((timer) => {
-      timer.close();
-      fn();
-    })
-    .start(ms);
-}
 
 describeHub('greenlet lifecycle', (t) => {
   it('ends a greenlet killed before it started with the exception given: failed, reported, and raised by get()', async () => {

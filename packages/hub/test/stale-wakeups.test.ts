@@ -1,20 +1,9 @@
 // Wake-ups that come late or twice: a rejection after its waiter timed out, a greenlet's end
 // after its joiner gave up, a second set() before the first one's waiters ran, a timed wait whose
 // timer and set() land together; and the hub's run() going on when someone else stops the loop.
-import type { EventLoop } from '@loop/core';
 import { expect, it } from 'vitest';
 import { Channel, Event, Group, Pool, Timeout, joinall, sleep, spawn, waitPromise, type HubError } from '../src/index.js';
-import { describeHub } from './helpers.js';
-
-/** Run `fn` from a loop timer callback (main code, outside every greenlet) `ms` ms from now. */
-function later(loop: EventLoop, ms: number, fn: () => void): void {
-  loop
-    .timer((timer) => {
-      timer.close();
-      fn();
-    })
-    .start(ms);
-}
+import { describeHub, later } from './helpers.js';
 
 describeHub('late and doubled wake-ups', (t) => {
   it('ignores a promise\'s rejection that arrives after its waiter timed out and waits for something else', async () => {
