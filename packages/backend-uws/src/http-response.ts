@@ -139,14 +139,20 @@ export class UwsExchange implements HttpResponse {
   setHeader(name: string, value: HttpHeaderValue): this {
     if (this.state & HEADERS_SENT) throw headersSentError(`setHeader('${String(name)}') was called`);
     // Every value is checked before the list changes: a refused call leaves the header as it was.
-    let texts: string[];
-    if (Array.isArray(value)) {
-      texts = [];
-      for (const item of value as readonly string[]) texts.push(headerText(name, item));
-    } else {
-      texts = [headerText(name, value)];
+    if (!Array.isArray(value)) {
+      const text = headerText(name, value); // the common case allocates no array
+      checkHeader(name, text);
+      const list = (this.headerList ??= []);
+      removeHeader(list, name);
+      list.push(name, text);
+      return this;
     }
-    for (const text of texts) checkHeader(name, text);
+    const texts: string[] = [];
+    for (const item of value as readonly string[]) {
+      const text = headerText(name, item);
+      checkHeader(name, text);
+      texts.push(text);
+    }
     const list = (this.headerList ??= []);
     removeHeader(list, name);
     for (const text of texts) list.push(name, text);
