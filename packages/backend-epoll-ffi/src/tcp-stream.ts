@@ -1,4 +1,4 @@
-import { InvalidArgumentError, SocketError, type EventLoopError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
+import { SocketError, type EventLoopError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
 import { checkChunk, HandleBase } from '@loop/core/kit';
 import {
   EAGAIN,

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { EventLoopError, InvalidArgumentError, SocketError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
+import { EventLoopError, SocketError, type SocketAddress, type StreamEvents, type TcpStream } from '@loop/core';
 import { checkChunk, HandleBase, type LoopBase } from '@loop/core/kit';
 
 /** Read an endpoint off a Node socket; `undefined` when the socket has none (closed). */
