@@ -1,0 +1,113 @@
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { HttpHandler } from '@loop/core';
+import { createLoop } from '../src/index.js';
+import { exchange, withServer } from './helpers.js';
+
+// What the server itself says and does, outside any handler: the answer to a refused head, the
+// fixed limits it names when refusing another value, what loop.close() calls it, when it stops
+// accepting, and a handler's return value. Waits are for events, never for the machine being fast.
+
+/** Resolve once `ready()` holds (vitest's timeout is the only bound). */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Whether a fresh TCP connection to `port` is accepted or refused. */
+function tryConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+}
+
+const ok: HttpHandler = (_request, response) => response.respond(200, {}, 'ok');
+
+describe('the server’s own answers', () => {
+  const refusals: [string, string, string][] = [
+    ['two Host lines', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', '400 Bad Request'],
+    ['a URL past maxUrlLength', `GET /${'u'.repeat(40)} HTTP/1.1\r\nHost: t\r\n\r\n`, '414 URI Too Long'],
+    ['a transfer coding it does not implement', 'POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', '501 Not Implemented'],
+  ];
+  for (const [what, request, status] of refusals) {
+    it(`refuses ${what} with "${status}", text/plain, and the reason phrase as the body`, () =>
+      withServer({ maxUrlLength: 32 }, ok, async (server) => {
+        const answer = await exchange(server.address.port, request);
+        const phrase = status.slice(4);
+        expect(answer.text).toMatch(new RegExp(`^HTTP/1\\.1 ${status}\\r\\n`));
+        expect(answer.text).toMatch(/\r\nContent-Type: text\/plain\r\n/);
+        expect(answer.text.endsWith(`\r\n\r\n${phrase}\n`)).toBe(true);
+      }));
+  }
+
+  it('names the backend and why when asked for another value of a limit uWS fixes', async () => {
+    const loop = createLoop();
+    const refused = await loop.serveHttp({ port: 0, maxHeaderSize: 8192 }, ok).then(
+      () => 'served',
+      (error: unknown) => error,
+    );
+    loop.close();
+    expect(refused).toMatchObject({
+      code: 'ERR_UNSUPPORTED',
+      backend: 'uws',
+      message: "backend 'uws' does not support 'httpLimits.maxHeaderSize': maxHeaderSize is fixed at 4096 (uWebSockets.js 20.30 fixes it for the process at build time); got 8192",
+    });
+  });
+
+  it('counts as one "http server" among the handles that keep loop.close() from closing', async () => {
+    const loop = createLoop();
+    const server = await loop.serveHttp({ port: 0 }, ok);
+    let refused: unknown;
+    try {
+      loop.close();
+    } catch (error) {
+      refused = error;
+    }
+    server.close();
+    await loop.run();
+    loop.close();
+    expect(refused).toMatchObject({ code: 'ERR_LOOP_BUSY', message: expect.stringContaining('(1 http server;') });
+  });
+});
+
+describe('closing and handler results', () => {
+  it('stops accepting connections as soon as close() is called, while a response is still in flight', () => {
+    let held: (() => void) | undefined;
+    return withServer(
+      {},
+      (request, response) => {
+        if (request.url === '/hold') held = () => response.respond(200, {}, 'held');
+        else response.respond(200, {}, 'ok');
+      },
+      async (server) => {
+        const port = server.address.port;
+        expect(await tryConnect(port)).toBe('connected');
+        const holder = exchange(port, 'GET /hold HTTP/1.1\r\nHost: t\r\n\r\n');
+        await until(() => held !== undefined);
+        server.close();
+        expect(await tryConnect(port)).toBe('ECONNREFUSED');
+        held?.();
+        expect((await holder).text.endsWith('held')).toBe(true);
+      },
+    );
+  });
+
+  it('serves a handler that returns a value that is not a promise (plain JavaScript) like one that returns nothing', () =>
+    withServer(
+      {},
+      ((_request, response) => {
+        response.respond(200, {}, 'returned 42');
+        return 42;
+      }) as unknown as HttpHandler,
+      async (server, _loop, errors) => {
+        const first = await exchange(server.address.port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+        const second = await exchange(server.address.port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+        expect([first.text.endsWith('returned 42'), second.text.endsWith('returned 42')]).toEqual([true, true]);
+        expect(errors).toEqual([]);
+      },
+    ));
+});
