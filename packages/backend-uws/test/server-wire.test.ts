@@ -99,7 +99,7 @@ describe('closing and handler results', () => {
   it('serves a handler that returns a value that is not a promise (plain JavaScript) like one that returns nothing', () =>
     withServer(
       {},
-      ((_request, response) => {
+      ((_request: Parameters<HttpHandler>[0], response: Parameters<HttpHandler>[1]) => {
         response.respond(200, {}, 'returned 42');
         return 42;
       }) as unknown as HttpHandler,
