@@ -448,8 +448,12 @@ export class UwsExchange implements HttpResponse {
       if (!started && (this.isHead || noBody(this.statusCode))) {
         if (this.isHead && !noBody(this.statusCode) && !this.hasHeader('content-length')) res.writeHeader('Content-Length', String(byteLength(chunk)));
         endWithoutBody(res, close && !this.clientClose);
+      } else if (this.isHead) {
+        // A HEAD whose head went out with write(): `end()` would add uWS's own `Content-Length: 0`
+        // beside a declared one (or instead of the chunked framing a GET gets).
+        endWithoutBody(res, false);
       } else {
-        res.end(this.isHead ? undefined : chunk, close);
+        res.end(chunk, close);
       }
     } finally {
       this.loop.nativeDepth--;
