@@ -74,7 +74,44 @@ describe('the server’s own answers', () => {
   });
 });
 
+describe('listening on a name', () => {
+  it('reports a host name that does not resolve as ERR_SOCKET naming it, with the resolver’s error as cause', async () => {
+    const loop = createLoop();
+    const refused = await loop.serveHttp({ host: 'no-such-host.invalid', port: 0 }, ok).then(
+      () => 'served',
+      (error: unknown) => error,
+    );
+    loop.close();
+    expect(refused).toMatchObject({ code: 'ERR_SOCKET', message: expect.stringMatching(/^listen on no-such-host\.invalid:0 failed/) });
+    expect(['ENOTFOUND', 'EAI_AGAIN']).toContain((refused as { cause?: { code?: string } }).cause?.code);
+  });
+});
+
 describe('closing and handler results', () => {
+  it('answers 500 for a handler that throws when its request was queued (the loop was not running), and goes on', async () => {
+    const loop = createLoop({ onError: (error) => errors.push(error) });
+    const errors: unknown[] = [];
+    const server = await loop.serveHttp({ port: 0 }, (request, response) => {
+      if (request.url === '/throw') throw new Error('queued handler');
+      response.end('ok');
+    });
+    const port = server.address.port;
+    const thrown = exchange(port, 'GET /throw HTTP/1.1\r\nHost: t\r\n\r\n');
+    // uWS reads the head from Node's loop meanwhile; read later, it would run at once instead (the
+    // expectations hold either way).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const running = loop.run();
+    const answer = await thrown;
+    const next = await exchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    server.close();
+    await running;
+    loop.close();
+    expect(answer.text).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(answer.closedByServer).toBe(true);
+    expect(next.text.endsWith('ok')).toBe(true);
+    expect(errors.map((error) => (error as Error).message)).toEqual(['queued handler']);
+  });
+
   it('stops accepting connections as soon as close() is called, while a response is still in flight', () => {
     let held: (() => void) | undefined;
     return withServer(
