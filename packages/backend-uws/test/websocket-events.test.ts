@@ -55,6 +55,37 @@ describe('WebSocket events', () => {
     expect(events).toEqual(['open', 'text first', 'binary second', 'ping third', 'pong fourth', 'text fifth', 'close 1000']);
   });
 
+  it('queues a message that arrives after run() returned, behind nothing, until the loop runs again', async () => {
+    const events: string[] = [];
+    const loop = createLoop();
+    const server = await loop.serveHttp(
+      {
+        port: 0,
+        websocket: {
+          open: () => {
+            events.push('open');
+            loop.stop();
+          },
+          message: (_socket, data) => events.push(`text ${Buffer.from(data).toString()}`),
+          close: (_socket, code) => events.push(`close ${code}`),
+        },
+      },
+      noHttp,
+    );
+    const firstRun = loop.run();
+    const client = await TestWebSocket.open(server.address.port);
+    await firstRun; // stopped from open: the socket has nothing queued now
+    expect(events).toEqual(['open']);
+    client.sendText('later');
+    client.close(1000);
+    await client.closed; // uWS has read the message, with this loop not running
+    expect(events).toEqual(['open']);
+    server.close();
+    await loop.run();
+    loop.close();
+    expect(events).toEqual(['open', 'text later', 'close 1000']);
+  });
+
   it('queues upgrades and requests that arrive while the loop is not running, each with its own head', async () => {
     const seen: string[] = [];
     const loop = createLoop();
@@ -80,6 +111,7 @@ describe('WebSocket events', () => {
     // uWS reads the four heads from Node's loop meanwhile; one read later would simply run at once
     // (the expectations hold either way), so this wait only gives the queued path its chance.
     await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toEqual([]); // nothing runs a user callback before run()
     const running = loop.run();
     const clients = await Promise.all([first, second]);
     const answers = await Promise.all(plain);
