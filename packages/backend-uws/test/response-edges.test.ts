@@ -285,6 +285,35 @@ describe('a response whose client left', () => {
   });
 });
 
+describe('a response whose client left, with a throwing aborted callback', () => {
+  it('reports an error thrown by the request’s aborted callback and still emits the response’s close', () => {
+    const events: string[] = [];
+    let arrived = false;
+    return withServer(
+      {},
+      (request, response) => {
+        arrived = true;
+        request.on({
+          aborted: () => {
+            events.push('aborted');
+            throw new Error('from aborted');
+          },
+        });
+        response.on({ close: () => events.push('close') });
+      },
+      async (server, _loop, errors) => {
+        const client = await rawClient(server.address.port);
+        client.socket.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+        await until(() => arrived);
+        client.socket.destroy();
+        await until(() => events.length === 2);
+        expect(events).toEqual(['aborted', 'close']);
+        expect(errors.map((error) => (error as Error).message)).toEqual(['from aborted']);
+      },
+    );
+  });
+});
+
 describe('responses answered while the server closes', () => {
   it('says Connection: close once on a streamed response, an ended one, and a 204 from respond() or end(), for clients that did not ask', () => {
     const held = new Map<string, HttpResponse>();
@@ -332,6 +361,8 @@ describe('a fixed-length body larger than the socket takes at once', () => {
           },
         });
         results.push(response.write(''), response.write(Buffer.alloc(size, 'a')), response.write(''), response.write(Buffer.alloc(size, 'b')), response.write('c'));
+        // The bytes kept back count against the declared length too.
+        results.push(thrown(() => response.write('xx')));
         written = true;
       },
       async (server) => {
@@ -347,7 +378,15 @@ describe('a fixed-length body larger than the socket takes at once', () => {
         expect(bodyBytes.length).toBe(2 * size + 2);
         expect([bodyBytes.indexOf('b'), bodyBytes.indexOf('c'), bodyBytes.indexOf('!')]).toEqual([size, 2 * size, 2 * size + 1]);
         expect(bodyBytes.subarray(0, size).every((byte) => byte === 0x61)).toBe(true);
-        expect(results).toEqual([true, false, false, false, false, 'drain']);
+        expect(results).toEqual([
+          true,
+          false,
+          false,
+          false,
+          false,
+          { type: 'EventLoopError', code: 'ERR_INVALID_ARG', message: `the body would exceed the declared content-length of ${2 * size + 2} bytes` },
+          'drain',
+        ]);
       },
     );
   });

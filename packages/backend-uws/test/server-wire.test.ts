@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { HttpHandler } from '@loop/core';
+import type { HttpHandler, HttpRequest } from '@loop/core';
 import { createLoop } from '../src/index.js';
 import { exchange, withServer } from './helpers.js';
 
@@ -129,6 +129,29 @@ describe('closing and handler results', () => {
         expect(await tryConnect(port)).toBe('ECONNREFUSED');
         held?.();
         expect((await holder).text.endsWith('held')).toBe(true);
+      },
+    );
+  });
+
+  it('lets the request of a handler that throws expire like any other', () => {
+    let kept: HttpRequest | undefined;
+    return withServer(
+      {},
+      (request) => {
+        kept = request;
+        throw new Error('thrown');
+      },
+      async (server, _loop, errors) => {
+        const answer = await exchange(server.address.port, 'GET /kept HTTP/1.1\r\nHost: t\r\n\r\n');
+        expect(answer.text).toMatch(/^HTTP\/1\.1 500 /);
+        expect(errors.map((error) => (error as Error).message)).toEqual(['thrown']);
+        let read: unknown;
+        try {
+          read = kept?.url;
+        } catch (error) {
+          read = (error as { code?: string }).code;
+        }
+        expect(read).toBe('ERR_REQUEST_EXPIRED');
       },
     );
   });
