@@ -314,6 +314,32 @@ describe('a response whose client left, with a throwing aborted callback', () =>
   });
 });
 
+describe('a response reset after its head went out', () => {
+  it('emits the response’s close once, says aborted, and lets the server close', () => {
+    const events: unknown[] = [];
+    return withServer(
+      {},
+      (request, response) => {
+        response.write('started');
+        response.on({ close: () => events.push('close', response.aborted) });
+        request.on({
+          end: () => {
+            throw new Error('from end');
+          },
+        });
+      },
+      async (server, _loop, errors) => {
+        const result = await exchange(server.address.port, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc');
+        expect(result.closedByServer).toBe(true);
+        await until(() => events.length === 2);
+        expect(events).toEqual(['close', true]);
+        expect(errors.map((error) => (error as Error).message)).toEqual(['from end']);
+        // withServer's close() then has no exchange left to wait for.
+      },
+    );
+  });
+});
+
 describe('responses answered while the server closes', () => {
   it('says Connection: close once on a streamed response, an ended one, and a 204 from respond() or end(), for clients that did not ask', () => {
     const held = new Map<string, HttpResponse>();
@@ -345,8 +371,8 @@ describe('responses answered while the server closes', () => {
   });
 });
 
-describe('a fixed-length body larger than the socket takes at once', () => {
-  it('keeps what the socket did not take, says false until drain, and sends every byte in order', () => {
+describe('a body larger than the socket takes at once', () => {
+  it('keeps what the socket did not take of a fixed-length body, says false until drain, and sends every byte in order', () => {
     const size = 16 * 1024 * 1024;
     const results: unknown[] = [];
     let written = false;
@@ -387,6 +413,38 @@ describe('a fixed-length body larger than the socket takes at once', () => {
           { type: 'EventLoopError', code: 'ERR_INVALID_ARG', message: `the body would exceed the declared content-length of ${2 * size + 2} bytes` },
           'drain',
         ]);
+      },
+    );
+  });
+
+  it('says false for a chunked write the socket did not take whole, then drain, and sends every byte', () => {
+    const size = 16 * 1024 * 1024;
+    const results: unknown[] = [];
+    let written = false;
+    return withServer(
+      {},
+      (_request, response) => {
+        response.on({
+          drain: () => {
+            results.push('drain');
+            response.end('!');
+          },
+        });
+        results.push(response.write(Buffer.alloc(size, 'a')));
+        written = true;
+      },
+      async (server) => {
+        const client = await rawClient(server.address.port);
+        client.socket.pause();
+        client.socket.write('GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+        await until(() => written);
+        client.socket.resume();
+        await new Promise((resolve) => client.socket.once('close', resolve));
+        const text = client.text();
+        expect(linesOf(text, 'transfer-encoding')).toEqual(['transfer-encoding: chunked']);
+        expect(client.bytes()).toBeGreaterThan(size);
+        expect(text.includes('!')).toBe(true);
+        expect(results).toEqual([false, 'drain']);
       },
     );
   });
