@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SocketError } from '@loop/core';
 import { EpollPoller, type PolledLoop } from '../src/epoll-poller.js';
 import { loadLibc, type Libc } from '../src/libc.js';
@@ -232,6 +232,7 @@ describe('EpollPoller: what it cannot open', () => {
       expect(error).toBeInstanceOf(SocketError);
       expect((error as SocketError).message).toBe(message);
       expect((error as SocketError).errno).toBe('EMFILE');
+      expect(((error as SocketError).cause as { syscall?: string }).syscall).toBe(call);
       expect(poller.epollFd).toBe(-1);
       expect(loop.calls).toEqual([]);
       expect(openFdCount()).toBe(fdsBefore);
@@ -269,11 +270,38 @@ describe('EpollPoller: what it cannot open', () => {
     poller.poll(2 ** 40);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ticks()).toBe(1);
+    const waiting = timers();
     poller.release();
-    expect(timers()).toBe(before);
+    expect(timers()).toBe(waiting - 1);
     // An infinite wait still comes back (once a second) to try again.
     poller.poll(Infinity);
     await within(ticked(2), 10_000, 'the fallback tick of an infinite wait');
     poller.release();
+  });
+  it('waits on its fallback timer for the timeout rounded up to whole milliseconds, and a second for an infinite wait', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const loop = new FakeLoop();
+      const poller = new EpollPoller(failing('epoll_create1', 24), loop, encode);
+      const ticks = (): number => loop.calls.filter((call) => call === 'tick').length;
+      poller.poll(4.2);
+      vi.advanceTimersByTime(4);
+      expect(ticks()).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(ticks()).toBe(1);
+      poller.poll(Infinity);
+      vi.advanceTimersByTime(999);
+      expect(ticks()).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(ticks()).toBe(2);
+      poller.poll(30);
+      expect(vi.getTimerCount()).toBe(1);
+      poller.release();
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(1000);
+      expect(ticks()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -60,6 +60,14 @@ describe('host names and IP literals in listen() and connect()', () => {
       expect(loop.alive()).toBe(false);
     }));
 
+  it('looks up a host that only contains a literal (a stray bracket, a trailing character) as a name, which fails', () =>
+    withLoop(async (loop) => {
+      for (const host of ['127.0.0.1x', 'x::1]', '[::1x']) {
+        const error = await failure((done) => loop.listen({ host, port: 0 }, () => undefined, done), loop);
+        expect([host, (error as EventLoopError).code, (error as EventLoopError).message]).toEqual([host, 'ERR_SOCKET', `lookup of ${host} failed: ENOTFOUND`]);
+      }
+    }));
+
   it('fails a connect to a name that does not resolve the same way', () =>
     withLoop(async (loop) => {
       const error = await failure((done) => loop.connect({ host: 'no-such-host.invalid', port: 1 }, done), loop);

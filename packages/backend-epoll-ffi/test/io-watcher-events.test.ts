@@ -184,6 +184,7 @@ describe('fd watchers on epoll: state and misuse', () => {
       }
       expect(error).toBeInstanceOf(SocketError);
       expect((error as SocketError).message).toBe(`cannot watch fd ${file}: EPERM`);
+      expect(((error as SocketError).cause as { syscall?: string }).syscall).toBe('epoll_ctl');
       expect(watcher.events).toBe(0);
       expect(loop.alive()).toBe(false);
       watcher.close();

@@ -248,6 +248,24 @@ describe('the fd table: what the loop cannot set up', () => {
       }));
   }
 
+  it('gives back, when it closes, the epoll fd that a refused watch opened outside a run', () =>
+    withFifo(() => {
+      const fdsBefore = openFdCount();
+      const dir = mkdtempSync(join(tmpdir(), 'loop-fd-table-file-'));
+      const file = openSync(join(dir, 'plain'), 'w');
+      try {
+        const loop = createLoop();
+        const watcher = loop.io(file, () => undefined);
+        expect(() => watcher.start(READABLE)).toThrow(/EPERM/); // epoll refuses a regular file
+        expect(openFdCount()).toBe(fdsBefore + 3); // the file, the epoll fd and the timerfd
+        loop.close(); // the watcher never started: nothing is live
+        expect(openFdCount()).toBe(fdsBefore + 1);
+      } finally {
+        closeSync(file);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }));
+
   it('fails a listen whose socket setup throws something else than an EventLoopError with ERR_SOCKET, the error as its cause', async () => {
     const boom = new Error('boom');
     const loop = new EpollLoop(
@@ -318,6 +336,31 @@ describe('the reserve fd and exclusive listeners', () => {
     loop.close();
   });
 
+  /** Let the loop's pending tick (an immediate) run, so that it is back to waiting. */
+  async function settled(): Promise<void> {
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  it('accepts on an exclusive listener started before the run, from its pool-thread wait armed while the loop waits', async () => {
+    const fdsBefore = openFdCount();
+    const loop = createLoop();
+    const accepted: string[] = [];
+    const server = await loop.listen({ port: 0, exclusive: true }, (stream) => {
+      accepted.push('accepted');
+      stream.close();
+      server.close();
+    });
+    const running = loop.run();
+    await settled();
+    const socket = await client(server.address.port); // nothing else wakes the loop now
+    await within(running, 10_000, 'the exclusive accept');
+    socket.destroy();
+    expect(accepted).toEqual(['accepted']);
+    expect(loop.stats.wakeups).toBe(1); // the pool thread's completion
+    loop.close();
+    expect(openFdCount()).toBe(fdsBefore);
+  });
+
   it('accepts on an exclusive listener started while the loop waits', async () => {
     const fdsBefore = openFdCount();
     const loop = createLoop();
@@ -330,10 +373,36 @@ describe('the reserve fd and exclusive listeners', () => {
       server.close();
       keep.close();
     });
+    await settled();
     const socket = await client(server.address.port);
     await within(running, 10_000, 'the exclusive accept');
     socket.destroy();
     expect(accepted).toEqual(['accepted']);
+    loop.close();
+    expect(openFdCount()).toBe(fdsBefore);
+  });
+
+  it('does not wait for an exclusive listener while the loop is not running: a connection then wakes nothing, and the next run accepts it', async () => {
+    const fdsBefore = openFdCount();
+    const loop = createLoop();
+    const accepted: string[] = [];
+    const server = await loop.listen({ port: 0, exclusive: true }, (stream) => {
+      accepted.push('accepted');
+      stream.close();
+    });
+    const timer = loop.timer(() => undefined).start(1);
+    await loop.run('once'); // the loop waited (its pool wait armed), then the run ended
+    timer.close();
+    const wakeups = loop.stats.wakeups;
+    const socket = await client(server.address.port);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // an armed wait would complete meanwhile
+    expect(loop.stats.wakeups).toBe(wakeups);
+    expect(accepted).toEqual([]);
+    for (let i = 0; i < 5 && accepted.length === 0; i++) await loop.run('nowait');
+    expect(accepted).toEqual(['accepted']);
+    socket.destroy();
+    server.close();
+    await loop.run();
     loop.close();
     expect(openFdCount()).toBe(fdsBefore);
   });

@@ -106,6 +106,7 @@ describe('the loop’s counters', () => {
       expect(phase).toBe('poll');
       expect(error).toBeInstanceOf(SocketError);
       expect(error.message).toBe('epoll_wait failed: EBADF');
+      expect((error.cause as { syscall?: string }).syscall).toBe('epoll_wait');
       expect(loop.stats.emptyWakeups).toBe(1);
     }));
 
