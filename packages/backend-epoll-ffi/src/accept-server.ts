@@ -52,12 +52,12 @@ export abstract class AcceptServer extends HandleBase implements FdHandler {
 
   /**
    * Register the listening fd and make the handle active.
-   * @throws SocketError when epoll refuses it (nothing is left open)
+   * @throws SocketError when epoll refuses it (nothing is left open; an fd this loop already uses stays its owner's)
    */
   protected startListening(): void {
     const loop = this.loop;
     if (!loop.claim(this.fd, this)) {
-      loop.libc.close(this.fd);
+      // Not closed: the fd is the other handle's (a takeover of an fd this loop already serves).
       throw new SocketError(`fd ${this.fd} is already in use by this loop`, systemError('epoll_ctl', 17));
     }
     if (this.exclusive) {

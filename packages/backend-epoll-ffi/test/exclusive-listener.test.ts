@@ -70,11 +70,14 @@ function client(port: number): Promise<{ socket: Socket; closed: Promise<void> }
   });
 }
 
-/** The listen error for `options` (its callback runs in the loop: run it). */
+/** The listen error for `options` (its callback runs in the loop: run it until then, and stop). */
 async function listenError(loop: EpollEventLoop, options: Parameters<EpollEventLoop['listen']>[0]): Promise<unknown> {
   const error = new Promise((resolve) => loop.listen(options, () => undefined, (failure) => resolve(failure)));
-  await within(loop.run(), 10_000, 'the run to deliver the listen error');
-  return error;
+  const running = loop.run();
+  const failure = await within(error, 10_000, 'the run to deliver the listen error');
+  loop.callSoon(() => loop.stop());
+  await within(running, 10_000, 'the run to stop');
+  return failure;
 }
 
 describe.each<TriggerMode>(['level', 'edge'])('an exclusive listener in this process (%s-triggered)', (trigger) => {
@@ -208,5 +211,30 @@ describe('taking over an fd that cannot be a listener', () => {
     expect(error.message).toBe(`cannot take over fd ${fd}: EBADF`);
     expect(openFdCount()).toBe(fdsBefore);
     loop.close();
+  });
+
+  it('an fd this loop already listens on: SocketError EEXIST, and the server that owns it keeps its fd and serves on', async () => {
+    const fdsBefore = openFdCount();
+    const loop = createLoop();
+    const served: string[] = [];
+    const first = await loop.listen({ port: 0 }, (stream) => {
+      served.push('first');
+      stream.close();
+    });
+    const fd = (first as unknown as { fd: number }).fd;
+    const error = (await listenError(loop, { fd, exclusive: true })) as SocketError;
+    expect(error).toBeInstanceOf(SocketError);
+    expect(error.errno).toBe('EEXIST');
+    expect(error.message).toBe(`fd ${fd} is already in use by this loop: EEXIST`);
+    expect(libc.getFileFlags(fd)).toBeGreaterThanOrEqual(0);
+    const running = loop.run();
+    const { socket, closed } = await client(first.address.port);
+    await within(closed, 10_000, 'the first server to accept and close the connection');
+    socket.destroy();
+    expect(served).toEqual(['first']);
+    loop.callSoon(() => first.close());
+    await within(running, 10_000, 'the run to end');
+    loop.close();
+    await eventually(() => openFdCount() === fdsBefore, 'every fd to be closed');
   });
 });
