@@ -44,6 +44,19 @@ function epollMasksOf(fd: number): number[] {
   return masks;
 }
 
+/** How many fds of this process are open on /dev/null (the loop's reserve fd is one). */
+function devNullFds(): number {
+  let count = 0;
+  for (const name of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${name}`) === '/dev/null') count++;
+    } catch {
+      // the fd of the directory listing itself, closed by now
+    }
+  }
+  return count;
+}
+
 /** Resolve once `check()` holds, looking again on each turn of Node's loop (a guard against a hang only). */
 function eventually(check: () => boolean, what: string): Promise<void> {
   return within(
@@ -112,6 +125,20 @@ describe.each<TriggerMode>(['level', 'edge'])('an exclusive listener in this pro
     // The pool thread lets go of the epoll set and the eventfd when its cancelled wait returns.
     await eventually(() => openFdCount() === fdsBefore, 'the listener, its epoll set and its eventfd to be closed');
     expect(epollMasksOf(fd)).toEqual([]);
+  });
+
+  it('holds the reserve fd for EMFILE while it listens, as any listener does, and gives it back when it closes', async () => {
+    const fdsBefore = openFdCount();
+    const nullsBefore = devNullFds();
+    const { fd } = boundSocket();
+    const loop = createLoop({ trigger });
+    const server = await loop.listen({ fd, exclusive: true }, () => undefined);
+    expect(devNullFds()).toBe(nullsBefore + 1);
+    server.close();
+    expect(devNullFds()).toBe(nullsBefore);
+    await loop.run();
+    loop.close();
+    await eventually(() => openFdCount() === fdsBefore, 'every fd to be closed');
   });
 
   it('accepts in a nowait run, which parks no pool thread: the poll phase looks at the exclusive set itself', async () => {
