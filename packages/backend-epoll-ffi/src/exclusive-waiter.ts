@@ -124,10 +124,16 @@ export class ExclusiveWaiter {
       return;
     }
     const ready = error === null || error === undefined ? this.sawConnection(count) : false;
+    if (!this.wanted) {
+      // The run ended and its cancel raced a connection: a loop that is not running is not woken.
+      // The connection stays in the backlog (level-triggered), where the next run's look or wait
+      // finds it.
+      return;
+    }
     // A completion is a wake-up of the process as much as a uv_poll callback is (stats.wakeups).
     if (ready) this.loop.stats.wakeups++;
     if (ready) this.loop.deliver(this.onReady, undefined, undefined);
-    else if (this.wanted && !this.suspended) this.issue();
+    else if (!this.suspended) this.issue();
   }
 
   /** Whether the first `count` events hold the listening socket's (the eventfd's are consumed). */
