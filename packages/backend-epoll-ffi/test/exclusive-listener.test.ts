@@ -151,11 +151,51 @@ describe.each<TriggerMode>(['level', 'edge'])('an exclusive listener in this pro
     expect(await loop.run('nowait')).toBe(true);
     expect(accepted).toHaveLength(1);
     expect(loop.stats.accepted).toBe(1);
+    // No wait was left armed by the accept: a connection now wakes nothing until the next run.
+    const second = await client(port);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(loop.stats.wakeups).toBe(0);
+    expect(accepted).toHaveLength(1);
+    await loop.run('nowait');
+    expect(accepted).toHaveLength(2);
+    accepted[1]?.close();
+    second.socket.destroy();
     accepted[0]?.close();
     server.close();
     await loop.run();
     await within(closed, 10_000, 'the accepted connection to close');
     socket.destroy();
+    loop.close();
+    await eventually(() => openFdCount() === fdsBefore, 'every fd to be closed');
+  });
+
+  it('takes a cancelled wait for what it is: after a run ends, the next run parks again and wakes for no connection in vain', async () => {
+    const fdsBefore = openFdCount();
+    const { fd, port } = boundSocket();
+    const loop = createLoop({ trigger });
+    const accepted: string[] = [];
+    const server = await loop.listen({ fd, exclusive: true }, (stream) => {
+      accepted.push('accepted');
+      stream.close();
+    });
+    // Each run parks the pool thread, and a timer ends it: its end cancels the parked wait.
+    for (let run = 0; run < 3; run++) {
+      const timer = loop.timer(() => loop.stop());
+      timer.start(30);
+      await within(loop.run(), 10_000, `run ${run} to end on its timer`);
+      timer.close();
+    }
+    expect(loop.stats.acceptMissed).toBe(0);
+    expect(accepted).toEqual([]);
+    // And the waits still see a connection.
+    const running = loop.run();
+    const { socket, closed } = await client(port);
+    await within(closed, 10_000, 'the connection to be accepted and closed');
+    socket.destroy();
+    expect(accepted).toEqual(['accepted']);
+    expect(loop.stats.acceptMissed).toBe(0);
+    loop.callSoon(() => server.close());
+    await within(running, 10_000, 'the run to end');
     loop.close();
     await eventually(() => openFdCount() === fdsBefore, 'every fd to be closed');
   });
