@@ -229,6 +229,7 @@ describe.each<TriggerMode>(['level', 'edge'])('an exclusive listener in this pro
     const error = errors[0] as SocketError;
     expect(error).toBeInstanceOf(SocketError);
     expect(error.errno).toBe('EINVAL');
+    expect(error.cause).toMatchObject({ syscall: 'accept4', code: 'EINVAL' });
     expect(error.message).toBe(`accept on 127.0.0.1:${port} failed; the server stops accepting for a moment: EINVAL`);
     const events = loop.stats.listenEvents;
     const started = Date.now();
@@ -254,6 +255,7 @@ describe('taking over an fd that cannot be a listener', () => {
       expect(error).toBeInstanceOf(SocketError);
       expect(error.code).toBe('ERR_SOCKET');
       expect(error.errno).toBe('ENOTSOCK');
+      expect(error.cause).toMatchObject({ syscall: 'getsockname', code: 'ENOTSOCK' });
       expect(error.message).toBe(`fd ${fd} is not a bound socket: ENOTSOCK`);
       expect(openFdCount()).toBe(fdsBefore);
       expect(libc.getFileFlags(fd)).toBeGreaterThanOrEqual(0);
@@ -275,6 +277,7 @@ describe('taking over an fd that cannot be a listener', () => {
     const error = (await listenError(loop, { fd })) as SocketError;
     expect(error).toBeInstanceOf(SocketError);
     expect(error.errno).toBe('EBADF');
+    expect(error.cause).toMatchObject({ syscall: 'fcntl', code: 'EBADF' });
     expect(error.message).toBe(`cannot take over fd ${fd}: EBADF`);
     expect(openFdCount()).toBe(fdsBefore);
     loop.close();
@@ -292,6 +295,7 @@ describe('taking over an fd that cannot be a listener', () => {
     const error = (await listenError(loop, { fd, exclusive: true })) as SocketError;
     expect(error).toBeInstanceOf(SocketError);
     expect(error.errno).toBe('EEXIST');
+    expect(error.cause).toMatchObject({ syscall: 'epoll_ctl', code: 'EEXIST' });
     expect(error.message).toBe(`fd ${fd} is already in use by this loop: EEXIST`);
     expect(libc.getFileFlags(fd)).toBeGreaterThanOrEqual(0);
     const running = loop.run();

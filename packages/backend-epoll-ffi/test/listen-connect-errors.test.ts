@@ -34,6 +34,7 @@ describe('listen and connect failures name what failed, and leave nothing open',
     const error = await settle(loop, loop.listen({ host: '127.0.0.1', port }, () => undefined));
     expect(error).toBeInstanceOf(SocketError);
     expect((error as SocketError).errno).toBe('EADDRINUSE');
+    expect((error as SocketError).cause).toMatchObject({ syscall: 'bind', code: 'EADDRINUSE' });
     expect((error as SocketError).message).toBe(`listen on 127.0.0.1:${port} failed: EADDRINUSE`);
     first.close();
     await loop.run();
@@ -51,6 +52,7 @@ describe('listen and connect failures name what failed, and leave nothing open',
     const error = await settle(loop, loop.connect({ host: '127.0.0.1', port }));
     expect(error).toBeInstanceOf(SocketError);
     expect((error as SocketError).errno).toBe('ECONNREFUSED');
+    expect((error as SocketError).cause).toMatchObject({ syscall: 'connect', code: 'ECONNREFUSED' });
     expect((error as SocketError).message).toBe(`connect to 127.0.0.1:${port} failed: ECONNREFUSED`);
     loop.close();
     expect(openFdCount()).toBe(fdsBefore);
@@ -62,6 +64,7 @@ describe('listen and connect failures name what failed, and leave nothing open',
     const error = await settle(loop, loop.connect({ host: '255.255.255.255', port: 80 }));
     expect(error).toBeInstanceOf(SocketError);
     expect((error as SocketError).errno).toBe('ENETUNREACH');
+    expect((error as SocketError).cause).toMatchObject({ syscall: 'connect', code: 'ENETUNREACH' });
     expect((error as SocketError).message).toBe('connect to 255.255.255.255:80 failed: ENETUNREACH');
     loop.close();
     expect(openFdCount()).toBe(fdsBefore);
