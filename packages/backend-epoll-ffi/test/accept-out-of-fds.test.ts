@@ -1,0 +1,95 @@
+import { closeSync, openSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import koffi from 'koffi';
+import { describe, expect, it } from 'vitest';
+import { SocketError, type TcpStream } from '@loop/core';
+import { createLoop, type TriggerMode } from '../src/index.js';
+import { openFdCount, within } from './http-helpers.js';
+
+// In this process (not a child under prlimit, as emfile.test.ts does): the soft RLIMIT_NOFILE is
+// lowered around one nowait run, so the accept path is seen by in-process tools too.
+const RLIMIT_NOFILE = 7;
+const libcHandle = koffi.load('libc.so.6');
+const getrlimit = libcHandle.func('int getrlimit(int, _Out_ uint64_t *limits)') as (resource: number, limits: bigint[]) => number;
+const setrlimit = libcHandle.func('int setrlimit(int, const uint64_t *limits)') as (resource: number, limits: bigint[]) => number;
+
+/** `count` client connections to `port`, resolved once all are connected (they wait in the backlog). */
+async function connectMany(port: number, count: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect({ host: '127.0.0.1', port });
+          sockets.push(socket);
+          socket.on('error', () => undefined);
+          socket.once('connect', () => resolve());
+          socket.once('error', reject);
+        }),
+    ),
+  );
+  return sockets;
+}
+
+/** Run `fn` with every fd number below the soft limit taken: the process is out of fds meanwhile. */
+async function withoutFreeFds(fn: () => Promise<unknown>): Promise<void> {
+  const limits = [0n, 0n];
+  expect(getrlimit(RLIMIT_NOFILE, limits)).toBe(0);
+  const fillers: number[] = [];
+  try {
+    // Lower the soft limit to a little above what is open, then take the numbers left.
+    expect(setrlimit(RLIMIT_NOFILE, [BigInt(openFdCount() + 8), limits[1] as bigint])).toBe(0);
+    for (;;) {
+      try {
+        fillers.push(openSync('/dev/null', 'r'));
+      } catch {
+        break;
+      }
+    }
+    await fn();
+  } finally {
+    for (const fd of fillers) closeSync(fd);
+    setrlimit(RLIMIT_NOFILE, limits);
+  }
+}
+
+describe.each<TriggerMode>(['level', 'edge'])('a listener out of file descriptors, in this process (%s-triggered)', (trigger) => {
+  it('sheds each pending connection with its reserve fd (closed at once), reports EMFILE once, and accepts again once fds are free', async () => {
+    const fdsBefore = openFdCount();
+    const errors: unknown[] = [];
+    const loop = createLoop({ trigger, onError: (error) => errors.push(error) });
+    const accepted: TcpStream[] = [];
+    const server = await loop.listen({ port: 0 }, (stream) => accepted.push(stream));
+    const shed = await connectMany(server.address.port, 3);
+    const closedByServer = shed.map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+    await withoutFreeFds(() => loop.run('nowait'));
+    expect(accepted).toEqual([]);
+    expect(loop.stats.acceptShed).toBe(3);
+    expect(errors).toHaveLength(1);
+    const error = errors[0] as SocketError;
+    expect(error).toBeInstanceOf(SocketError);
+    expect(error.errno).toBe('EMFILE');
+    expect(error.cause).toMatchObject({ syscall: 'accept4', code: 'EMFILE' });
+    expect(error.message).toBe(`accept on 127.0.0.1:${server.address.port} failed; a connection was closed at once to keep serving: EMFILE`);
+    // The shed connections were closed, not left waiting in the backlog.
+    await within(Promise.all(closedByServer), 10_000, 'the shed connections to be closed');
+    // With fds free again, the same listener accepts (the reserve was taken back, the listener still watched).
+    const later = await connectMany(server.address.port, 1);
+    await loop.run('nowait');
+    expect(accepted).toHaveLength(1);
+    for (const stream of accepted) stream.close();
+    server.close();
+    await within(loop.run(), 10_000, 'the run to end');
+    for (const socket of [...shed, ...later]) socket.destroy();
+    loop.close();
+    await within(
+      new Promise<void>((resolve) => {
+        const look = (): void => (openFdCount() === fdsBefore ? resolve() : void setTimeout(look, 5));
+        look();
+      }),
+      10_000,
+      'every fd to be closed',
+    );
+  });
+});
