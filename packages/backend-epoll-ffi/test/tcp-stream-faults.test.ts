@@ -17,7 +17,8 @@ const ECONNRESET = 104;
 interface Faults {
   /** The fd the faults apply to (the accepted stream's); -1 until accepted. */
   fd: number;
-  send: number[];
+  /** An errno fails the call; `{ take }` lets it send at most that many bytes. */
+  send: (number | { take: number })[];
   writev: number[];
   read: number[];
   /** epoll_ctl(EPOLL_CTL_MOD) on the stream's fd. */
@@ -44,7 +45,17 @@ function faultyLibc(faults: Faults): Libc {
     pending = undefined;
     return errno;
   };
-  libc.send = (fd, buffer, length, flags) => (fd === faults.fd && fail(faults.send) ? -1 : realLibc.send(fd, buffer, length, flags));
+  libc.send = (fd, buffer, length, flags) => {
+    if (fd === faults.fd) {
+      const next = faults.send[0];
+      if (typeof next === 'object') {
+        faults.send.shift();
+        return realLibc.send(fd, buffer, Math.min(length, next.take), flags);
+      }
+      if (fail(faults.send as number[])) return -1;
+    }
+    return realLibc.send(fd, buffer, length, flags);
+  };
   libc.writev = (fd, iov, count) => (fd === faults.fd && fail(faults.writev) ? -1 : realLibc.writev(fd, iov, count));
   libc.read = (fd, buffer, length) => (fd === faults.fd && fail(faults.read) ? -1 : realLibc.read(fd, buffer, length));
   libc.epoll_ctl = (epfd, op, fd, event) => {
@@ -131,6 +142,17 @@ async function until(check: () => boolean, what: string): Promise<void> {
     10_000,
     what,
   );
+}
+
+/** Count the readiness events the loop hands to `stream` from now on. */
+function countEvents(stream: EpollTcpStream): () => number {
+  let count = 0;
+  const ioEvent = stream.ioEvent.bind(stream);
+  stream.ioEvent = (events: number) => {
+    count++;
+    ioEvent(events);
+  };
+  return () => count;
 }
 
 function causeOf(error: EventLoopError | undefined): NodeJS.ErrnoException {
@@ -226,6 +248,8 @@ describe('epoll TCP stream: writing through send(2) faults', () => {
       expect(stream.write(Buffer.alloc(64 * 1024 - 1, 1))).toBe(true);
       expect(stream.write(Buffer.alloc(1, 2))).toBe(false);
       expect(stream.bufferedAmount).toBe(64 * 1024);
+      // The first flush gets only part of it out: no drain yet.
+      faults.send.push({ take: 1000 }, EAGAIN);
       await until(() => drains.length > 0, 'the drain');
       expect(drains).toEqual([0]);
       // A later queued write that never reached the mark brings no second drain.
@@ -317,6 +341,7 @@ describe('epoll TCP stream: reading through read(2) faults', () => {
       peer.resetAndDestroy();
       const error = await within(closed, 10_000, 'the close');
       expect((error as SocketError).errno).toBe('ECONNRESET');
+      expect(causeOf(error).syscall).toBe('read');
       expect(errors).toEqual([]);
     }));
 
@@ -348,11 +373,15 @@ describe('epoll TCP stream: pause and resume', () => {
             stream.pause();
           },
         });
+        const events = countEvents(stream);
         peer.write('first');
         await until(() => chunks.length === 1, 'the first chunk');
+        const atPause = events();
         await new Promise<void>((resolve) => peer.write('second', () => resolve()));
         await iterations(stream.loop, 3);
         expect(chunks).toEqual(['first']);
+        // Level-triggered, the fd no longer asks for input; edge-triggered, the new bytes bring one edge.
+        expect(events() - atPause).toBe(trigger === 'level' ? 0 : 1);
         stream.resume();
         await until(() => chunks.length === 2, 'the data that waited');
         expect(chunks).toEqual(['first', 'second']);
@@ -363,16 +392,24 @@ describe('epoll TCP stream: pause and resume', () => {
   it('edge-triggered: a stream paused by its data callback in the middle of a burst gets all of it after resume()', () =>
     withPair('edge', async ({ stream, peer, errors }) => {
       let total = 0;
+      let paused = false;
+      const whilePaused: number[] = [];
       stream.on({
         data: (chunk) => {
+          if (paused) whilePaused.push(chunk.byteLength);
           total += chunk.byteLength;
           stream.pause();
-          setTimeout(() => stream.resume(), 0);
+          paused = true;
+          setTimeout(() => {
+            paused = false;
+            stream.resume();
+          }, 0);
         },
       });
       const size = 1024 * 1024;
       peer.end(Buffer.alloc(size, 7));
       await until(() => total === size, 'the whole burst');
+      expect(whilePaused).toEqual([]);
       expect(errors).toEqual([]);
     }));
 });
@@ -411,8 +448,12 @@ describe('epoll TCP stream: the end of each direction', () => {
     withPair('level', async ({ stream, peer, closed, peerReceived, errors }) => {
       const order: string[] = [];
       stream.on({ end: () => order.push('end') });
+      const events = countEvents(stream);
       peer.end();
       await until(() => order.length === 1, 'the end');
+      const atEnd = events();
+      await iterations(stream.loop, 3);
+      expect(events()).toBe(atEnd); // the peer's FIN is reported once
       expect(stream.writable).toBe(true);
       expect(stream.isClosing()).toBe(false);
       stream.write('still ');
@@ -444,10 +485,16 @@ describe('epoll TCP stream: the end of each direction', () => {
       stream.end();
       await peerReceived();
       const size = 200 * 1024;
+      const events = countEvents(stream);
       peer.end(Buffer.alloc(size, 'a'));
       // Both directions are shut: epoll reports EPOLLHUP, which no interest mask can hold back.
       await new Promise((resolve) => peer.once('close', resolve));
       await iterations(stream.loop, 3);
+      const afterHangUp = events();
+      await iterations(stream.loop, 3);
+      // Reported once, then the fd left epoll (a hang-up cannot be masked: it would wake every poll).
+      expect(events()).toBe(afterHangUp);
+      expect(afterHangUp).toBeLessThanOrEqual(2);
       expect(seen).toEqual([]);
       expect(stream.isClosing()).toBe(false);
       stream.resume();
@@ -480,4 +527,86 @@ describe('epoll TCP stream: the end of each direction', () => {
       ]);
       expect(errors).toEqual([]);
     }));
+});
+
+describe('epoll TCP stream: more misuse and failure paths', () => {
+  it('level-triggered: one read per readiness event, so a burst is delivered over several poll phases', () =>
+    withPair('level', async ({ stream, peer, errors }) => {
+      const perIteration: number[] = [];
+      let count = 0;
+      const hook = stream.loop.check(() => {
+        if (count > 0) perIteration.push(count);
+        count = 0;
+      });
+      hook.start();
+      let total = 0;
+      stream.on({
+        data: (chunk) => {
+          count++;
+          total += chunk.byteLength;
+        },
+      });
+      const size = 512 * 1024;
+      await new Promise<void>((resolve) => peer.write(Buffer.alloc(size, 1), () => resolve()));
+      await until(() => total === size, 'the burst');
+      await iterations(stream.loop, 1);
+      hook.close();
+      expect(perIteration.length).toBeGreaterThan(1);
+      expect(Math.max(...perIteration)).toBe(1);
+      expect(errors).toEqual([]);
+    }));
+
+  it('a second end() is ignored: nothing more is sent and the stream closes without an error', () =>
+    withPair('level', async ({ stream, peer, closed, peerReceived, errors }) => {
+      stream.end('once');
+      stream.end('twice');
+      expect((await peerReceived()).toString()).toBe('once');
+      peer.end();
+      expect(await within(closed, 10_000, 'the close')).toBeUndefined();
+      expect(errors).toEqual([]);
+    }));
+
+  it('end() with something that is not a chunk throws ERR_INVALID_ARG, even on a stream that no longer writes, and sends nothing', () =>
+    withPair('level', async ({ stream, peerReceived, errors }) => {
+      expect(() => stream.end(42 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+      expect(stream.writable).toBe(true);
+      stream.end('ok');
+      expect(() => stream.end({} as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+      expect((await peerReceived()).toString()).toBe('ok');
+      expect(errors).toEqual([]);
+    }));
+
+  it("an error thrown by the drain callback goes to the loop's error handler and the stream goes on", () =>
+    withPair('level', async ({ stream, faults, peerReceived, errors }) => {
+      stream.on({
+        drain: () => {
+          throw new Error('from drain');
+        },
+      });
+      faults.send.push(EAGAIN);
+      expect(stream.write(Buffer.alloc(64 * 1024, 3))).toBe(false);
+      await until(() => errors.length === 1, 'the drain');
+      stream.end('!');
+      expect((await peerReceived()).length).toBe(64 * 1024 + 1);
+      expect(errors.map((error) => (error as Error).message)).toEqual(['from drain']);
+    }));
+
+  it('level-triggered: once the queue is written out, the fd stops asking for writability', () =>
+    withPair('level', async ({ stream, faults, errors }) => {
+      const events = countEvents(stream);
+      faults.send.push(EAGAIN);
+      stream.write('x');
+      await until(() => stream.bufferedAmount === 0, 'the flush');
+      const flushed = events();
+      await iterations(stream.loop, 3);
+      expect(events()).toBe(flushed);
+      expect(errors).toEqual([]);
+    }));
+
+  it("an fd watcher cannot be put on a stream's socket", () =>
+    withPair('level', async ({ stream }) => {
+      expect(() => stream.loop.io(stream.fd, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+      await Promise.resolve();
+    }));
+
 });
