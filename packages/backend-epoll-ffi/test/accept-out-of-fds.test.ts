@@ -93,3 +93,28 @@ describe.each<TriggerMode>(['level', 'edge'])('a listener out of file descriptor
     );
   });
 });
+
+describe('listen and connect out of file descriptors, in this process', () => {
+  it('fail with EMFILE from socket(), naming what was being done, and leave nothing open', async () => {
+    const fdsBefore = openFdCount();
+    const loop = createLoop();
+    let connecting: Promise<unknown> = Promise.resolve();
+    let listening: Promise<unknown> = Promise.resolve();
+    // The socket is made at once for an IP literal: only that part needs the fds taken.
+    await withoutFreeFds(async () => {
+      connecting = loop.connect({ host: '127.0.0.1', port: 9 }).catch((error: unknown) => error);
+      listening = loop.listen({ host: '127.0.0.1', port: 0 }, () => undefined).catch((error: unknown) => error);
+    });
+    await within(loop.run(), 10_000, 'the run to deliver both failures');
+    const connectError = (await connecting) as SocketError;
+    const listenError = (await listening) as SocketError;
+    expect(connectError).toBeInstanceOf(SocketError);
+    expect(connectError.message).toBe('connect to 127.0.0.1:9 failed: EMFILE');
+    expect(connectError.cause).toMatchObject({ syscall: 'socket', code: 'EMFILE' });
+    expect(listenError).toBeInstanceOf(SocketError);
+    expect(listenError.message).toBe('listen on 127.0.0.1:0 failed: EMFILE');
+    expect(listenError.cause).toMatchObject({ syscall: 'socket', code: 'EMFILE' });
+    loop.close();
+    expect(openFdCount()).toBe(fdsBefore);
+  });
+});
