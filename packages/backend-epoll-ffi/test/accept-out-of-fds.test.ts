@@ -3,7 +3,10 @@ import { connect, type Socket } from 'node:net';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import { SocketError, type TcpStream } from '@loop/core';
+import { AF_INET, SOCK_STREAM } from '../src/constants.js';
 import { createLoop, type TriggerMode } from '../src/index.js';
+import { loadLibc } from '../src/libc.js';
+import { encodeSockaddr, SOCKADDR_SIZE } from '../src/sockaddr.js';
 import { openFdCount, within } from './http-helpers.js';
 
 // In this process (not a child under prlimit, as emfile.test.ts does): the soft RLIMIT_NOFILE is
@@ -11,7 +14,19 @@ import { openFdCount, within } from './http-helpers.js';
 const RLIMIT_NOFILE = 7;
 const libcHandle = koffi.load('libc.so.6');
 const getrlimit = libcHandle.func('int getrlimit(int, _Out_ uint64_t *limits)') as (resource: number, limits: bigint[]) => number;
+const libcFlags = (fd: number): number => (libcHandle.func('int fcntl(int, int)') as (fd: number, command: number) => number)(fd, 3);
 const setrlimit = libcHandle.func('int setrlimit(int, const uint64_t *limits)') as (resource: number, limits: bigint[]) => number;
+
+/** A listening socket on a free loopback port, made with libc (to be taken over). */
+function listeningSocket(): number {
+  const libc = loadLibc();
+  const fd = libc.socket(AF_INET, SOCK_STREAM, 0);
+  const address = Buffer.alloc(SOCKADDR_SIZE);
+  encodeSockaddr('127.0.0.1', 0, address);
+  expect(libc.bind(fd, address, 16)).toBe(0);
+  expect(libc.listen(fd, 16)).toBe(0);
+  return fd;
+}
 
 /** `count` client connections to `port`, resolved once all are connected (they wait in the backlog). */
 async function connectMany(port: number, count: number): Promise<Socket[]> {
@@ -33,7 +48,7 @@ async function connectMany(port: number, count: number): Promise<Socket[]> {
 }
 
 /** Run `fn` with every fd number below the soft limit taken: the process is out of fds meanwhile. */
-async function withoutFreeFds(fn: () => Promise<unknown>): Promise<void> {
+async function withoutFreeFds(fn: () => Promise<unknown>, free = 0): Promise<void> {
   const limits = [0n, 0n];
   expect(getrlimit(RLIMIT_NOFILE, limits)).toBe(0);
   const fillers: number[] = [];
@@ -47,6 +62,7 @@ async function withoutFreeFds(fn: () => Promise<unknown>): Promise<void> {
         break;
       }
     }
+    for (let i = 0; i < free; i++) closeSync(fillers.pop() as number);
     await fn();
   } finally {
     for (const fd of fillers) closeSync(fd);
@@ -117,4 +133,29 @@ describe('listen and connect out of file descriptors, in this process', () => {
     loop.close();
     expect(openFdCount()).toBe(fdsBefore);
   });
+});
+
+describe('an exclusive listener out of file descriptors, in this process', () => {
+  for (const free of [0, 1]) {
+    it(`fails with EMFILE when it cannot make its ${free === 0 ? 'epoll set' : 'eventfd'}, closes the socket it took over and leaves nothing open`, async () => {
+      const fdsBefore = openFdCount();
+      const loop = createLoop();
+      // A listening socket to take over, made while fds are free.
+      const taken = listeningSocket();
+      const fdsWithSocket = openFdCount();
+      let listening: Promise<unknown> = Promise.resolve();
+      await withoutFreeFds(async () => {
+        listening = loop.listen({ fd: taken, exclusive: true }, () => undefined).catch((error: unknown) => error);
+      }, free);
+      await within(loop.run(), 10_000, 'the run to deliver the failure');
+      const error = (await listening) as SocketError;
+      expect(error).toBeInstanceOf(SocketError);
+      expect(error.message).toBe('cannot watch the listening socket: EMFILE');
+      expect(error.cause).toMatchObject({ syscall: 'epoll_ctl', code: 'EMFILE' });
+      expect(openFdCount()).toBe(fdsWithSocket - 1);
+      expect(libcFlags(taken)).toBe(-1);
+      loop.close();
+      expect(openFdCount()).toBe(fdsBefore);
+    });
+  }
 });
