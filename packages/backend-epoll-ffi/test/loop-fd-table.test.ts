@@ -382,7 +382,7 @@ describe('the reserve fd and exclusive listeners', () => {
     expect(openFdCount()).toBe(fdsBefore);
   });
 
-  it('does not wait for an exclusive listener while the loop is not running: a connection then wakes nothing, and the next run accepts it', async () => {
+  it('does not wait for an exclusive listener while the loop is not running (before its first run or after one): a connection then wakes nothing, and the next run accepts it', async () => {
     const fdsBefore = openFdCount();
     const loop = createLoop();
     const accepted: string[] = [];
@@ -390,17 +390,36 @@ describe('the reserve fd and exclusive listeners', () => {
       accepted.push('accepted');
       stream.close();
     });
-    const timer = loop.timer(() => undefined).start(1);
-    await loop.run('once'); // the loop waited (its pool wait armed), then the run ended
-    timer.close();
-    const wakeups = loop.stats.wakeups;
-    const socket = await client(server.address.port);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // an armed wait would complete meanwhile
-    expect(loop.stats.wakeups).toBe(wakeups);
+    /** Connect a client while the loop is not running; an armed wait would complete meanwhile. */
+    const connectWhileIdle = async (): Promise<Socket> => {
+      // A run that ended cancelled its pool wait; let that cancellation come back first (white box:
+      // a connection racing it would be seen by the cancelled wait, as designed).
+      const waiters = (loop as unknown as { waiters: Set<{ inFlight: boolean }> }).waiters;
+      await within(
+        (async () => {
+          while ([...waiters].some((waiter) => waiter.inFlight)) await new Promise((resolve) => setTimeout(resolve, 1));
+        })(),
+        10_000,
+        'the pool wait to be cancelled',
+      );
+      const wakeups = loop.stats.wakeups;
+      const socket = await client(server.address.port);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(loop.stats.wakeups).toBe(wakeups);
+      return socket;
+    };
+    const sockets = [await connectWhileIdle()]; // never run yet
     expect(accepted).toEqual([]);
-    for (let i = 0; i < 5 && accepted.length === 0; i++) await loop.run('nowait');
+    const timer = loop.timer(() => undefined).start(1);
+    await loop.run('once'); // the loop waits (its pool wait armed), then the run ends
+    timer.close();
+    for (let i = 0; i < 5 && accepted.length < 1; i++) await loop.run('nowait');
     expect(accepted).toEqual(['accepted']);
-    socket.destroy();
+    sockets.push(await connectWhileIdle()); // after a run
+    expect(accepted).toEqual(['accepted']);
+    for (let i = 0; i < 5 && accepted.length < 2; i++) await loop.run('nowait');
+    expect(accepted).toEqual(['accepted', 'accepted']);
+    for (const socket of sockets) socket.destroy();
     server.close();
     await loop.run();
     loop.close();
