@@ -159,3 +159,22 @@ describe('an exclusive listener out of file descriptors, in this process', () =>
     });
   }
 });
+
+describe('a listener whose loop cannot make its epoll set, in this process', () => {
+  it('fails with EMFILE, closes the socket it opened and leaves nothing open', async () => {
+    const fdsBefore = openFdCount();
+    const loop = createLoop();
+    let listening: Promise<unknown> = Promise.resolve();
+    // One fd free: the socket gets it, the loop's first epoll set does not.
+    await withoutFreeFds(async () => {
+      listening = loop.listen({ host: '127.0.0.1', port: 0 }, () => undefined).catch((error: unknown) => error);
+    }, 1);
+    await within(loop.run(), 10_000, 'the run to deliver the failure');
+    const error = (await listening) as SocketError;
+    expect(error).toBeInstanceOf(SocketError);
+    expect(error.message).toBe('cannot watch the listening socket: EMFILE');
+    expect(error.cause).toMatchObject({ syscall: 'epoll_ctl', code: 'EMFILE' });
+    loop.close();
+    expect(openFdCount()).toBe(fdsBefore);
+  });
+});
