@@ -187,9 +187,13 @@ describe.each<TriggerMode>(['level', 'edge'])('an exclusive listener in this pro
     }
     expect(loop.stats.acceptMissed).toBe(0);
     expect(accepted).toEqual([]);
-    // And the waits still see a connection.
-    const running = loop.run();
+    // No wait outlives its run: a connection now wakes nothing; the next run accepts it.
+    const wakeups = loop.stats.wakeups;
     const { socket, closed } = await client(port);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(loop.stats.wakeups).toBe(wakeups);
+    expect(accepted).toEqual([]);
+    const running = loop.run();
     await within(closed, 10_000, 'the connection to be accepted and closed');
     socket.destroy();
     expect(accepted).toEqual(['accepted']);
@@ -238,6 +242,9 @@ describe.each<TriggerMode>(['level', 'edge'])('an exclusive listener in this pro
     const elapsed = Date.now() - started;
     expect(loop.stats.listenEvents - events).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
     expect(errors.length).toBeLessThanOrEqual(1 + Math.floor(elapsed / 1000));
+    // And it comes back after each back-off: the listener is looked at again.
+    const looked = loop.stats.listenEvents;
+    await eventually(() => loop.stats.listenEvents > looked, 'the listener to be watched again after its back-off');
     loop.callSoon(() => server.close());
     await within(running, 10_000, 'the run to end');
     loop.close();
