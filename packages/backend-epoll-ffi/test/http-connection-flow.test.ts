@@ -199,6 +199,23 @@ describe.each(['level', 'edge'] as const)('HTTP connection flow on raw sockets (
       },
     ));
 
+  it('waits headersTimeout, not keepAliveTimeout, for the rest of a head split across reads', () =>
+    serve(
+      trigger,
+      { keepAliveTimeout: 100, headersTimeout: 60_000 },
+      (request, response) => response.respond(200, plain, request.url),
+      async ({ server }) => {
+        const socket = await openSocket(server.address.port);
+        const all = collect(socket);
+        socket.write('GET /slow HTTP/1.1\r\nHo');
+        // Longer than keepAliveTimeout, with the sweep (every 20 ms here) running many times.
+        await pause(300);
+        socket.write('st: t\r\nConnection: close\r\n\r\n');
+        const responses = parseResponses(await all);
+        expect(responses.map((r) => [r.status, r.body])).toEqual([[200, '/slow']]);
+      },
+    ));
+
   it('answers 408 to a head that stops coming within headersTimeout, and closes', () =>
     serve(
       trigger,
