@@ -216,6 +216,21 @@ describe.each(['level', 'edge'] as const)('HTTP connection flow on raw sockets (
       },
     ));
 
+  it('closes an idle keep-alive connection as soon as the client half-closes it, not at keepAliveTimeout', () =>
+    serve(
+      trigger,
+      { keepAliveTimeout: 60_000 },
+      (request, response) => response.respond(200, plain, request.url),
+      async ({ server }) => {
+        const socket = await openSocket(server.address.port);
+        const all = collect(socket);
+        socket.write('GET /a HTTP/1.1\r\nHost: t\r\n\r\n');
+        socket.once('data', () => socket.end());
+        const responses = parseResponses(await all);
+        expect(responses.map((r) => [r.body, r.headers['connection']])).toEqual([['/a', 'keep-alive']]);
+      },
+    ));
+
   it('answers 408 to a head that stops coming within headersTimeout, and closes', () =>
     serve(
       trigger,
