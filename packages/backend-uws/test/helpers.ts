@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { EventLoop, HttpHandler, HttpServer, HttpServerOptions } from '@loop/core';
+import type { EventLoop, HttpHandler, HttpServer, HttpServerOptions, WebSocketBehavior } from '@loop/core';
 import { openFdCount } from '@loop/core/conformance';
 import { createLoop } from '../src/index.js';
 
@@ -58,4 +58,19 @@ export async function withServer(
     loop.close();
   }
   if (openFdCount() !== fdsBefore) throw new Error(`fds leaked: ${fdsBefore} before, ${openFdCount()} after`);
+}
+
+/** Resolve once `ready()` holds (no upper bound on the machine's speed: vitest's timeout is the limit). */
+export async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** The plain-HTTP handler of a server that only takes WebSocket upgrades. */
+export const noHttp = (): never => {
+  throw new Error('no plain HTTP in these tests');
+};
+
+/** Serve only WebSockets with `behavior` around `fn` (see {@link withServer}). */
+export function serveWs(behavior: WebSocketBehavior, fn: (server: HttpServer, errors: unknown[]) => Promise<void>): Promise<void> {
+  return withServer({ websocket: behavior }, noHttp, (server, _loop, errors) => fn(server, errors));
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { EventLoop } from '@loop/core';
 import { TestWebSocket } from '@loop/core/conformance';
-import { exchange, withServer } from './helpers.js';
+import { exchange, withServer, until } from './helpers.js';
 
 // uWS calls in while the loop waits in its poll phase; the loop's time must then be read again, or
 // a callback would see the time the wait began. Each event here comes after the loop sat idle,
@@ -15,11 +15,6 @@ const idle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 3
 /** The loop under test, set once its server runs: the callbacks read its time. */
 let current: EventLoop | undefined;
 const loopNow = (): number => (current as EventLoop).now();
-
-/** Resolve once `ready()` holds (vitest's timeout is the only bound). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('the loop’s time inside uWS’s callbacks', () => {
   it('is read again for each request that arrives after the loop sat idle', () => {

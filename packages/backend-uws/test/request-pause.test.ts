@@ -1,16 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { EventLoop, HttpRequest, HttpResponse } from '@loop/core';
-import { statuses, withServer } from './helpers.js';
+import { statuses, withServer, until } from './helpers.js';
 
 // request.pause() stops the body's events (and uWS's reading) until resume(): chunks already read
 // are held and delivered, in order and before `end`, in a poll phase after resume(). Waits are
 // for events (a recorded array that reaches a state), never for the machine being fast.
-
-/** Resolve once `ready()` holds, checking every few milliseconds (no upper bound on the machine's speed). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 /** A client socket that collects what comes back. */
 function client(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {

@@ -1,17 +1,12 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpHandler, HttpResponse, HttpServer } from '@loop/core';
-import { exchange, withServer } from './helpers.js';
+import { exchange, withServer, until } from './helpers.js';
 
 // Response cases at the edges the other response tests leave: header names and values the
 // backend reads itself (Content-Length, 14-character names), the state a response reports, what
 // a closing server says on responses it is still answering, and a fixed-length body larger than
 // the socket takes at once. Waits are for events, never for the machine being fast.
-
-/** Resolve once `ready()` holds (vitest's timeout is the only bound). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 /** The header lines of the first response in `text`, names lower-cased. */
 function headLines(text: string): string[] {

@@ -2,16 +2,11 @@ import { connect, createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse, WebSocketBehavior } from '@loop/core';
 import { createLoop } from '../src/index.js';
-import { exchange, openFdCount, statuses, withServer } from './helpers.js';
+import { exchange, openFdCount, statuses, withServer, until } from './helpers.js';
 import { TestWebSocket } from '@loop/core/conformance';
 
 // Listening, refusing what uWS cannot do, and closing a server with exchanges in flight. Waits
 // are for events, never for the machine being fast.
-
-/** Resolve once `ready()` holds (vitest's timeout is the only bound). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('listening', () => {
   it('reports a port in use as ERR_SOCKET naming the address, with the errno in its cause, and leaks no fd', async () => {

@@ -2,16 +2,11 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpHandler, HttpRequest } from '@loop/core';
 import { createLoop } from '../src/index.js';
-import { exchange, withServer } from './helpers.js';
+import { exchange, withServer, until } from './helpers.js';
 
 // What the server itself says and does, outside any handler: the answer to a refused head, the
 // fixed limits it names when refusing another value, what loop.close() calls it, when it stops
 // accepting, and a handler's return value. Waits are for events, never for the machine being fast.
-
-/** Resolve once `ready()` holds (vitest's timeout is the only bound). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 /** Whether a fresh TCP connection to `port` is accepted or refused. */
 function tryConnect(port: number): Promise<string> {

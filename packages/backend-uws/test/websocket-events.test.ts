@@ -2,25 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { HttpServer, WebSocketBehavior } from '@loop/core';
 import { Opcode, TestWebSocket } from '@loop/core/conformance';
 import { createLoop } from '../src/index.js';
-import { exchange, withServer } from './helpers.js';
+import { exchange, withServer, until, noHttp, serveWs } from './helpers.js';
 
 // WebSocket events the other tests do not reach: frames that arrive in the same read as the
 // upgrade (queued behind `open`, so copied), errors thrown by the pong and close callbacks, the
 // framing send() picks, and the peer's address seen from the upgrade's request. Waits are for
 // events, never for the machine being fast.
-
-/** Resolve once `ready()` holds (vitest's timeout is the only bound). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-const noHttp = (): never => {
-  throw new Error('no plain HTTP in these tests');
-};
-
-function serveWs(behavior: WebSocketBehavior, fn: (server: HttpServer, errors: unknown[]) => Promise<void>): Promise<void> {
-  return withServer({ websocket: behavior }, noHttp, (server, _loop, errors) => fn(server, errors));
-}
 
 describe('WebSocket events', () => {
   it('queues frames that arrive while the loop is not running, and delivers them in order, with their own bytes, once it runs', async () => {

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpServer, WebSocket, WebSocketBehavior, WebSocketUpgrade } from '@loop/core';
 import { createLoop } from '../src/index.js';
-import { withServer } from './helpers.js';
+import { withServer, until, noHttp, serveWs } from './helpers.js';
 import { Opcode, TestWebSocket, UpgradeRefused } from '@loop/core/conformance';
 
 // WebSocket options, socket calls and upgrade decisions refuse bad arguments with a typed error,
 // a stable code and a message naming the mistake, and the socket or upgrade goes on as if the
 // call had not been made. Waits are for events, never for the machine being fast.
-
-const noHttp = (): never => {
-  throw new Error('no plain HTTP in these tests');
-};
-
-/** Resolve once `ready()` holds (no upper bound on the machine's speed: vitest's timeout is the limit). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 /** What `fn` threw, as `{ name, code, message }`, or `'no error'`. */
 function thrown(fn: () => unknown): unknown {
@@ -26,10 +17,6 @@ function thrown(fn: () => unknown): unknown {
     const { code, message } = error as { code?: string; message: string };
     return { type: error instanceof TypeError ? 'TypeError' : 'EventLoopError', code, message };
   }
-}
-
-function serveWs(behavior: WebSocketBehavior, fn: (server: HttpServer, errors: unknown[]) => Promise<void>): Promise<void> {
-  return withServer({ websocket: behavior }, noHttp, (server, _loop, errors) => fn(server, errors));
 }
 
 const invalid = (message: string): unknown => ({ type: 'EventLoopError', code: 'ERR_INVALID_ARG', message });

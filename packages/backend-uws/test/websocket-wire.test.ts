@@ -2,25 +2,12 @@ import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpServer, WebSocketBehavior } from '@loop/core';
 import { Opcode, TestWebSocket } from '@loop/core/conformance';
-import { exchange, withServer } from './helpers.js';
+import { exchange, withServer, until, noHttp, serveWs } from './helpers.js';
 
 // What a WebSocket exchange puts on the wire and hands to its callbacks, beyond the conformance
 // suite: the upgrade's refusals byte for byte, the defaults of ping() and close(), the client's
 // close code, the request's lifetime, and upgrades during a server's close. Waits are for
 // events, never for the machine being fast.
-
-/** Resolve once `ready()` holds (no upper bound on the machine's speed: vitest's timeout is the limit). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-const noHttp = (): never => {
-  throw new Error('no plain HTTP in these tests');
-};
-
-function serveWs(behavior: WebSocketBehavior, fn: (server: HttpServer, errors: unknown[]) => Promise<void>): Promise<void> {
-  return withServer({ websocket: behavior }, noHttp, (server, _loop, errors) => fn(server, errors));
-}
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
