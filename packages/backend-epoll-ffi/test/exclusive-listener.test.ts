@@ -6,7 +6,7 @@ import { AF_INET, EPOLLERR, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, O_NONBLOCK, SO_RE
 import { createLoop, type EpollEventLoop, type TriggerMode } from '../src/index.js';
 import { loadLibc } from '../src/libc.js';
 import { encodeSockaddr, SOCKADDR_SIZE } from '../src/sockaddr.js';
-import { openFdCount, within } from './http-helpers.js';
+import { eventually, openFdCount, within } from './http-helpers.js';
 
 const libc = loadLibc();
 
@@ -55,21 +55,6 @@ function devNullFds(): number {
     }
   }
   return count;
-}
-
-/** Resolve once `check()` holds, looking again on each turn of Node's loop (a guard against a hang only). */
-function eventually(check: () => boolean, what: string): Promise<void> {
-  return within(
-    new Promise<void>((resolve) => {
-      const look = (): void => {
-        if (check()) resolve();
-        else setTimeout(look, 5);
-      };
-      look();
-    }),
-    10_000,
-    what,
-  );
 }
 
 /** A client connection, resolved once connected; `closed` once the server closed it. */

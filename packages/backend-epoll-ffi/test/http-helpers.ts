@@ -45,3 +45,18 @@ export function openSocket(port: number): Promise<Socket> {
     socket.once('error', reject);
   });
 }
+
+/** Resolve once `check()` holds, looking again on each turn of Node's loop (a guard against a hang only). */
+export function eventually(check: () => boolean, what: string): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const look = (): void => {
+        if (check()) resolve();
+        else setTimeout(look, 5);
+      };
+      look();
+    }),
+    10_000,
+    what,
+  );
+}
