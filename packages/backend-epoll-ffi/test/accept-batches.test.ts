@@ -3,28 +3,9 @@ import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import type { TcpStream } from '@loop/core';
 import { createLoop, type TriggerMode } from '../src/index.js';
-import { openFdCount, within } from './http-helpers.js';
+import { connectMany, openFdCount, within } from './http-helpers.js';
 
 const dup = koffi.load('libc.so.6').func('int dup(int)') as (fd: number) => number;
-
-/** `count` client connections to `port`, resolved once all are connected (so all wait in the backlog). */
-async function connectMany(port: number, count: number): Promise<Socket[]> {
-  const sockets: Socket[] = [];
-  await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const socket = connect({ host: '127.0.0.1', port });
-          sockets.push(socket);
-          socket.on('error', () => undefined); // a reset by the closing server is expected in some tests
-          socket.once('connect', () => resolve());
-          socket.once('error', reject);
-        }),
-    ),
-  );
-  return sockets;
-}
 
 /** Resolve once this process has `count` fds open again (client sockets close asynchronously). */
 function fdsBackTo(count: number): Promise<void> {

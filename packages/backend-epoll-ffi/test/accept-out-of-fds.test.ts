@@ -7,7 +7,7 @@ import { AF_INET, SOCK_STREAM } from '../src/constants.js';
 import { createLoop, type TriggerMode } from '../src/index.js';
 import { loadLibc } from '../src/libc.js';
 import { encodeSockaddr, SOCKADDR_SIZE } from '../src/sockaddr.js';
-import { openFdCount, within } from './http-helpers.js';
+import { connectMany, eventually, openFdCount, within } from './http-helpers.js';
 
 // In this process (not a child under prlimit, as emfile.test.ts does): the soft RLIMIT_NOFILE is
 // lowered around one nowait run, so the accept path is seen by in-process tools too.
@@ -26,25 +26,6 @@ function listeningSocket(): number {
   expect(libc.bind(fd, address, 16)).toBe(0);
   expect(libc.listen(fd, 16)).toBe(0);
   return fd;
-}
-
-/** `count` client connections to `port`, resolved once all are connected (they wait in the backlog). */
-async function connectMany(port: number, count: number): Promise<Socket[]> {
-  const sockets: Socket[] = [];
-  await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const socket = connect({ host: '127.0.0.1', port });
-          sockets.push(socket);
-          socket.on('error', () => undefined);
-          socket.once('connect', () => resolve());
-          socket.once('error', reject);
-        }),
-    ),
-  );
-  return sockets;
 }
 
 /** Run `fn` with every fd number below the soft limit taken: the process is out of fds meanwhile. */
@@ -99,14 +80,7 @@ describe.each<TriggerMode>(['level', 'edge'])('a listener out of file descriptor
     await within(loop.run(), 10_000, 'the run to end');
     for (const socket of [...shed, ...later]) socket.destroy();
     loop.close();
-    await within(
-      new Promise<void>((resolve) => {
-        const look = (): void => (openFdCount() === fdsBefore ? resolve() : void setTimeout(look, 5));
-        look();
-      }),
-      10_000,
-      'every fd to be closed',
-    );
+    await eventually(() => openFdCount() === fdsBefore, 'every fd to be closed');
   });
 });
 

@@ -5,7 +5,7 @@ import type { TcpStream } from '@loop/core';
 import { HostWatch, UV_READABLE } from '../src/host-watch.js';
 import { createLoop } from '../src/index.js';
 import { loadLibc } from '../src/libc.js';
-import { openFdCount, within } from './http-helpers.js';
+import { eventually, openFdCount, within } from './http-helpers.js';
 
 const libc = loadLibc();
 
@@ -71,13 +71,6 @@ describe('the watch on Node’s loop', () => {
     first.destroy();
     second.destroy();
     loop.close();
-    await within(
-      new Promise<void>((resolve) => {
-        const look = (): void => (openFdCount() === fdsBefore ? resolve() : void setTimeout(look, 5));
-        look();
-      }),
-      10_000,
-      'every fd to be closed',
-    );
+    await eventually(() => openFdCount() === fdsBefore, 'every fd to be closed');
   });
 });

@@ -60,3 +60,22 @@ export function eventually(check: () => boolean, what: string): Promise<void> {
     what,
   );
 }
+
+/** `count` client connections to `port`, resolved once all are connected (so all wait in the backlog). */
+export async function connectMany(port: number, count: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect({ host: '127.0.0.1', port });
+          sockets.push(socket);
+          socket.on('error', () => undefined); // a reset by the closing server is expected in some tests
+          socket.once('connect', () => resolve());
+          socket.once('error', reject);
+        }),
+    ),
+  );
+  return sockets;
+}
