@@ -74,3 +74,14 @@ export const noHttp = (): never => {
 export function serveWs(behavior: WebSocketBehavior, fn: (server: HttpServer, errors: unknown[]) => Promise<void>): Promise<void> {
   return withServer({ websocket: behavior }, noHttp, (server, _loop, errors) => fn(server, errors));
 }
+
+/** What `fn` threw, as `{ type, code, message }` (type: TypeError or EventLoopError), or `'no error'`. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+    return 'no error';
+  } catch (error) {
+    const { code, message } = error as { code?: string; message: string };
+    return { type: error instanceof TypeError ? 'TypeError' : 'EventLoopError', code, message };
+  }
+}

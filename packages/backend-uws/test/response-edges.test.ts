@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpHandler, HttpResponse, HttpServer } from '@loop/core';
-import { exchange, withServer, until } from './helpers.js';
+import { exchange, withServer, until, thrown } from './helpers.js';
 
 // Response cases at the edges the other response tests leave: header names and values the
 // backend reads itself (Content-Length, 14-character names), the state a response reports, what
@@ -27,17 +27,6 @@ function body(text: string): string {
 
 async function get(port: number, method = 'GET', path = '/'): Promise<string> {
   return (await exchange(port, `${method} ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`)).text;
-}
-
-/** What `fn` threw, as `{ code, message }`, or `'no error'`. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-    return 'no error';
-  } catch (error) {
-    const { code, message } = error as { code?: string; message: string };
-    return { type: error instanceof TypeError ? 'TypeError' : 'EventLoopError', code, message };
-  }
 }
 
 /** A plain socket that collects what it receives. */

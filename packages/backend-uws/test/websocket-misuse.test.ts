@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpServer, WebSocket, WebSocketBehavior, WebSocketUpgrade } from '@loop/core';
 import { createLoop } from '../src/index.js';
-import { withServer, until, noHttp, serveWs } from './helpers.js';
+import { withServer, until, noHttp, serveWs, thrown } from './helpers.js';
 import { Opcode, TestWebSocket, UpgradeRefused } from '@loop/core/conformance';
 
 // WebSocket options, socket calls and upgrade decisions refuse bad arguments with a typed error,
 // a stable code and a message naming the mistake, and the socket or upgrade goes on as if the
 // call had not been made. Waits are for events, never for the machine being fast.
-
-/** What `fn` threw, as `{ name, code, message }`, or `'no error'`. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-    return 'no error';
-  } catch (error) {
-    const { code, message } = error as { code?: string; message: string };
-    return { type: error instanceof TypeError ? 'TypeError' : 'EventLoopError', code, message };
-  }
-}
 
 const invalid = (message: string): unknown => ({ type: 'EventLoopError', code: 'ERR_INVALID_ARG', message });
 const wrongType = (message: string): unknown => ({ type: 'TypeError', code: 'ERR_INVALID_ARG', message });
