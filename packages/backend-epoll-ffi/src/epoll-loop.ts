@@ -249,11 +249,6 @@ export class EpollLoop extends LoopBase implements EpollEventLoop {
     return true;
   }
 
-  /** `true` when `fd` is owned by something in this loop. */
-  owns(fd: number): boolean {
-    return this.handlers[fd] !== undefined;
-  }
-
   /** Register a claimed `fd` with `events` (`EPOLL_CTL_ADD`); returns 0 or the errno. */
   watch(fd: number, handler: FdHandler, events: number): number {
     let epollFd: number;
