@@ -204,6 +204,9 @@ export class HttpConnection implements FdHandler {
     if (this.current === undefined && this.exchanges.length === 0 && this.queue.size > 0) {
       this.stopped = true;
       this.closeWhenDrained = true;
+      // Level-triggered, the EOF stays readable: keep EPOLLIN and every epoll_wait would return at once
+      // until the client reads the rest (a busy spin). Only EPOLLOUT is wanted from now on.
+      this.syncInterest();
       return;
     }
     this.closeNow();
