@@ -1,9 +1,11 @@
 // Merge Stryker incremental files of one target that were written by runs of different file groups
 // (`--mutate`), so that the next run reuses all of them:
 //
-//   node stryker.merge.mjs <target> <incremental.json>...
+//   node stryker.merge.mjs <target> <incremental.json>[=<part>,<part>...]...
 //
-// writes reports/mutation/<target>/incremental.json. Why it is needed: a narrowed run reads the
+// writes reports/mutation/<target>/incremental.json. With `=parts`, only the source files whose
+// path contains one of the parts are taken from that input (a run's file also carries the older
+// results of every file it did not mutate). Why it is needed: a narrowed run reads the
 // incremental file once, when it starts, and writes it back whole when it ends, so two runs of the
 // same target side by side (each keeps its own copy of the tree with `--head`) would each drop what
 // the other measured. Keep each run's incremental.json as it ends, then merge them here.
@@ -17,14 +19,16 @@ import { dirname } from 'node:path';
 
 const [target, ...inputs] = process.argv.slice(2);
 if (!target || inputs.length === 0) {
-  throw new Error('usage: node stryker.merge.mjs <target> <incremental.json>... (later inputs win for a source file in several)');
+  throw new Error('usage: node stryker.merge.mjs <target> <incremental.json>[=<part>,...]... (later inputs win for a source file in several)');
 }
 const out = `reports/mutation/${target}/incremental.json`;
 const merged = { files: {}, testFiles: {} };
 /** `${test file}\0${test name}` -> the merged report's id. */
 const ids = new Map();
 
-for (const input of inputs) {
+for (const argument of inputs) {
+  const [input, parts] = argument.split('=');
+  const wanted = (file) => parts === undefined || parts.split(',').some((part) => file.includes(part));
   const report = JSON.parse(readFileSync(input, 'utf8'));
   for (const key of ['schemaVersion', 'thresholds', 'projectRoot', 'config', 'framework']) merged[key] ??= report[key];
   /** This report's id -> the merged id. */
@@ -49,6 +53,7 @@ for (const input of inputs) {
   };
   const follow = (list) => list?.map(resolve).filter((id) => id !== undefined);
   for (const [file, entry] of Object.entries(report.files)) {
+    if (!wanted(file)) continue;
     merged.files[file] = {
       ...entry,
       mutants: entry.mutants.map((mutant) => ({
