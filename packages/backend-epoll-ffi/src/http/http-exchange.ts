@@ -181,7 +181,8 @@ export class HttpExchange implements HttpResponse {
       if (this.http10) this.closeAfter = true;
       else {
         head += 'Transfer-Encoding: chunked\r\n';
-        this.chunked = true;
+        // A response to HEAD has no body on the wire, not even the last chunk.
+        this.chunked = !this.isHead;
       }
     }
     head += this.conn.connectionLines(this, flags);
