@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Capabilities } from '../capabilities.js';
 import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import type { HttpLimits, HttpServerOptions } from '../http.js';
-import { forCapability, get, recordingLoop, within, type LoopFactory } from './helpers.js';
+import { forCapability, get, parseResponses, rawExchange, recordingLoop, within, type LoopFactory } from './helpers.js';
 import { hello, serveHello, withHttp } from './http-fixture.js';
 
 /** The HTTP/1.1 server surface: keep-alive, pipelining, bodies, limits, errors, fd hygiene. */
@@ -18,6 +18,32 @@ export function defineHttpSuite(createLoop: LoopFactory, capabilities: Capabilit
         ]);
         expect(responses[0]?.headers['connection']).toBe('keep-alive');
       }));
+
+    it('answers HEAD with the head alone, for a body ended in one go or streamed, and then the next request on the connection', () =>
+      withHttp(
+        createLoop,
+        {},
+        () => (request, response) => {
+          response.setHeader('content-type', 'text/plain');
+          if (request.url === '/streamed') {
+            response.write('hello ');
+            response.end('world');
+          } else response.end('hello world');
+        },
+        async ({ server }) => {
+          const raw = await rawExchange(
+            server.address.port,
+            ['HEAD /whole HTTP/1.1\r\nHost: x\r\n\r\n', 'HEAD /streamed HTTP/1.1\r\nHost: x\r\n\r\n', get('/whole', 'Connection: close\r\n')],
+            20,
+          );
+          // No body, not even a chunked body's last chunk: a client reads the next bytes as the next response.
+          const answers = raw.toString('latin1').split(/(?=HTTP\/1\.1 )/);
+          expect(answers).toHaveLength(3);
+          for (const head of answers.slice(0, 2)) expect(head).toMatch(/^HTTP\/1\.1 200 [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n$/);
+          expect(answers[0]).not.toMatch(/\r\ncontent-length: (?!11\r\n)/i);
+          expect(parseResponses(Buffer.from(answers[2] ?? '', 'latin1')).map((r) => [r.status, r.body])).toEqual([[200, 'hello world']]);
+        },
+      ));
 
     forCapability(
       capabilities.httpPipelining,
