@@ -105,10 +105,18 @@ export const SAYS_CLOSE = 16;
 export function headerFlags(name: string, value: HttpHeaderValue): number {
   const length = name.length;
   if (length === 14 && name.toLowerCase() === 'content-length') return HAS_LENGTH;
-  if (length === 10 && name.toLowerCase() === 'connection') return typeof value === 'string' && /\bclose\b/i.test(value) ? HAS_CONNECTION | SAYS_CLOSE : HAS_CONNECTION;
+  if (length === 10 && name.toLowerCase() === 'connection') return saysClose(value) ? HAS_CONNECTION | SAYS_CLOSE : HAS_CONNECTION;
   if (length === 4 && name.toLowerCase() === 'date') return HAS_DATE;
   if (length === 17 && name.toLowerCase() === 'transfer-encoding') return HAS_ENCODING;
   return 0;
+}
+
+const CLOSE = /\bclose\b/i;
+
+/** Whether a `Connection` value (a string, or any line of an array: each goes out as its own line) says `close`. */
+function saysClose(value: HttpHeaderValue): boolean {
+  if (typeof value === 'string') return CLOSE.test(value);
+  return Array.isArray(value) && (value as readonly string[]).some((item) => CLOSE.test(item));
 }
 
 /**
