@@ -141,6 +141,11 @@ describe('which headers a response already carries', () => {
     expect(headerFlags('Connection', 'keep-alive')).toBe(HAS_CONNECTION);
     expect(headerFlags('Connection', 'closed')).toBe(HAS_CONNECTION);
     expect(headerFlags('Connection', 1)).toBe(HAS_CONNECTION);
+    // An array goes out one line per element: any of them saying close counts.
+    expect(headerFlags('Connection', ['close'])).toBe(HAS_CONNECTION | SAYS_CLOSE);
+    expect(headerFlags('Connection', ['keep-alive', 'Close'])).toBe(HAS_CONNECTION | SAYS_CLOSE);
+    expect(headerFlags('Connection', ['keep-alive', 'closed'])).toBe(HAS_CONNECTION);
+    expect(headerFlags('Connection', [])).toBe(HAS_CONNECTION);
   });
 });
 
