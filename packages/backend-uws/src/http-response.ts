@@ -98,6 +98,8 @@ export class UwsExchange implements HttpResponse {
   private waitingDrain = false;
   /** A streamed response with a declared Content-Length: its total, else -1 (chunked). */
   private fixedTotal = -1;
+  /** The handler's own `Connection` header: NO_CONNECTION, OWN_CONNECTION or SAYS_CLOSE. */
+  private ownConnection = NO_CONNECTION;
   /** Body bytes uWS took so far in the fixed-length path. */
   private written = 0;
   /** Bytes of the fixed-length path that uWS could not take yet (a copy, sent from onWritable). */
@@ -145,6 +147,7 @@ export class UwsExchange implements HttpResponse {
       const list = (this.headerList ??= []);
       removeHeader(list, name);
       list.push(name, text);
+      if (isConnection(name)) this.ownConnection = connectionKind(text);
       return this;
     }
     const texts: string[] = [];
@@ -156,6 +159,7 @@ export class UwsExchange implements HttpResponse {
     const list = (this.headerList ??= []);
     removeHeader(list, name);
     for (const text of texts) list.push(name, text);
+    if (isConnection(name)) this.ownConnection = connectionKind(texts);
     return this;
   }
 
@@ -462,7 +466,10 @@ export class UwsExchange implements HttpResponse {
 
   private doRespond(headers: HttpHeaders | undefined, body: Uint8Array | string | undefined): void {
     const res = this.res as UwsResponse;
+    if (headers !== undefined) this.ownConnection = connectionIn(headers, this.ownConnection);
     const close = this.closeAfter();
+    // A Connection header saying close is left to uWS, which writes its own when it closes.
+    const skipOwn = this.ownConnection === SAYS_CLOSE && !this.clientClose;
     this.state |= HEADERS_SENT;
     this.finish();
     this.loop.nativeDepth++;
@@ -475,19 +482,20 @@ export class UwsExchange implements HttpResponse {
           const name = list[i] as string;
           if (headers !== undefined && hasName(headers, name)) continue; // `headers` wins
           if (isContentLength(name)) declared = list[i + 1];
-          else res.writeHeader(name, list[i + 1] as string);
+          else if (!skipOwn || !isConnection(name)) res.writeHeader(name, list[i + 1] as string);
         }
       }
       if (headers !== undefined) {
         for (const name in headers) {
           const value = headers[name] as HttpHeaderValue;
           if (isContentLength(name)) declared = String(value);
+          else if (skipOwn && isConnection(name)) continue;
           else if (typeof value === 'string') res.writeHeader(name, value);
           else if (typeof value === 'number') res.writeHeader(name, String(value));
           else for (const item of value) res.writeHeader(name, item);
         }
       }
-      if (!close) res.writeHeader('Connection', 'keep-alive');
+      if (!close && this.ownConnection === NO_CONNECTION) res.writeHeader('Connection', 'keep-alive');
       if (this.isHead || noBody(this.statusCode)) {
         if (this.isHead && !noBody(this.statusCode)) res.writeHeader('Content-Length', declared ?? String(byteLength(body)));
         endWithoutBody(res, close && !this.clientClose);
@@ -511,14 +519,17 @@ export class UwsExchange implements HttpResponse {
     try {
       res.writeStatus(statusLine(this.statusCode));
       const list = this.headerList;
+      // A Connection header saying close is left to us or to uWS, which write their own.
+      const skipOwn = this.ownConnection === SAYS_CLOSE && !this.clientClose;
       if (list !== undefined) {
         for (let i = 0; i < list.length; i += 2) {
           const name = list[i] as string;
-          if (!isContentLength(name) || this.isHead) res.writeHeader(name, list[i + 1] as string);
+          if ((!isContentLength(name) || this.isHead) && (!skipOwn || !isConnection(name))) res.writeHeader(name, list[i + 1] as string);
         }
       }
-      if (!this.closeAfter()) res.writeHeader('Connection', 'keep-alive');
-      else if (streaming && !this.clientClose) res.writeHeader('Connection', 'close');
+      if (!this.closeAfter()) {
+        if (this.ownConnection === NO_CONNECTION) res.writeHeader('Connection', 'keep-alive');
+      } else if (streaming && !this.clientClose) res.writeHeader('Connection', 'close');
     } finally {
       this.loop.nativeDepth--;
     }
@@ -531,9 +542,9 @@ export class UwsExchange implements HttpResponse {
     return false;
   }
 
-  /** This response closes its connection: the client asked, or the server is closing. */
+  /** This response closes its connection: the client asked, the handler's own header says so, or the server is closing. */
   private closeAfter(): boolean {
-    return this.clientClose || this.server.closing;
+    return this.clientClose || this.server.closing || this.ownConnection === SAYS_CLOSE;
   }
 
   private armDrain(res: UwsResponse): void {
@@ -704,6 +715,31 @@ function resumeRes(res: UwsResponse): void {
 function endWithoutBody(res: UwsResponse, close: boolean): void {
   if (close) res.endWithoutBody(0, true);
   else res.endWithoutBody();
+}
+
+const NO_CONNECTION = 0;
+const OWN_CONNECTION = 1;
+const SAYS_CLOSE = 2;
+const CLOSE_TOKEN = /\bclose\b/i;
+
+function isConnection(name: string): boolean {
+  return name.length === 10 && name.toLowerCase() === 'connection';
+}
+
+/** What a Connection value says (each line of an array is one header line). */
+function connectionKind(value: string | readonly string[]): number {
+  if (typeof value === 'string') return CLOSE_TOKEN.test(value) ? SAYS_CLOSE : OWN_CONNECTION;
+  return value.some((line) => CLOSE_TOKEN.test(line)) ? SAYS_CLOSE : OWN_CONNECTION;
+}
+
+/** The Connection kind once `respond()`'s headers, which win over setHeader()'s, are applied. */
+function connectionIn(headers: HttpHeaders, current: number): number {
+  for (const name in headers) {
+    if (!isConnection(name)) continue;
+    const value = headers[name] as HttpHeaderValue;
+    return connectionKind(typeof value === 'number' ? String(value) : value);
+  }
+  return current;
 }
 
 function isContentLength(name: string): boolean {
