@@ -45,6 +45,26 @@ export function defineHttpSuite(createLoop: LoopFactory, capabilities: Capabilit
         },
       ));
 
+    it('closes the connection after a response whose own Connection header says close, as a string or in any line of an array', () =>
+      withHttp(
+        createLoop,
+        {},
+        () => (request, response) => {
+          if (request.url === '/string') response.setHeader('connection', 'close');
+          if (request.url === '/array') response.setHeader('connection', ['keep-alive', 'Close']);
+          response.end(`answered ${request.url}`);
+        },
+        async ({ server }) => {
+          for (const url of ['/string', '/array']) {
+            // The client asks to keep the connection: only the response's own header can end it.
+            const raw = await within(rawExchange(server.address.port, get(url)), 5_000, `the server to close the connection after ${url}`);
+            const responses = parseResponses(raw);
+            expect(responses.map((r) => r.body)).toEqual([`answered ${url}`]);
+            expect(responses[0]?.headers['connection']).toMatch(/\bclose\b/i);
+          }
+        },
+      ));
+
     forCapability(
       capabilities.httpPipelining,
       'pipelining behind a pending response',
