@@ -466,10 +466,6 @@ export class UwsExchange implements HttpResponse {
 
   private doRespond(headers: HttpHeaders | undefined, body: Uint8Array | string | undefined): void {
     const res = this.res as UwsResponse;
-    if (headers !== undefined) this.ownConnection = connectionIn(headers, this.ownConnection);
-    const close = this.closeAfter();
-    // A Connection header saying close is left to uWS, which writes its own when it closes.
-    const skipOwn = this.ownConnection === SAYS_CLOSE && !this.clientClose;
     this.state |= HEADERS_SENT;
     this.finish();
     this.loop.nativeDepth++;
@@ -478,6 +474,8 @@ export class UwsExchange implements HttpResponse {
       let declared: string | undefined;
       const list = this.headerList;
       if (list !== undefined) {
+        // A Connection header saying close is left to uWS, which writes its own when it closes.
+        const skipOwn = this.ownConnection === SAYS_CLOSE && !this.clientClose;
         for (let i = 0; i < list.length; i += 2) {
           const name = list[i] as string;
           if (headers !== undefined && hasName(headers, name)) continue; // `headers` wins
@@ -489,12 +487,14 @@ export class UwsExchange implements HttpResponse {
         for (const name in headers) {
           const value = headers[name] as HttpHeaderValue;
           if (isContentLength(name)) declared = String(value);
-          else if (skipOwn && isConnection(name)) continue;
+          // Their Connection header replaces setHeader()'s; one saying close is left to uWS, as above.
+          else if (isConnection(name) && (this.ownConnection = connectionKind(typeof value === 'number' ? String(value) : value)) === SAYS_CLOSE && !this.clientClose) continue;
           else if (typeof value === 'string') res.writeHeader(name, value);
           else if (typeof value === 'number') res.writeHeader(name, String(value));
           else for (const item of value) res.writeHeader(name, item);
         }
       }
+      const close = this.closeAfter(); // after the headers: theirs may say close
       if (!close && this.ownConnection === NO_CONNECTION) res.writeHeader('Connection', 'keep-alive');
       if (this.isHead || noBody(this.statusCode)) {
         if (this.isHead && !noBody(this.statusCode)) res.writeHeader('Content-Length', declared ?? String(byteLength(body)));
@@ -730,16 +730,6 @@ function isConnection(name: string): boolean {
 function connectionKind(value: string | readonly string[]): number {
   if (typeof value === 'string') return CLOSE_TOKEN.test(value) ? SAYS_CLOSE : OWN_CONNECTION;
   return value.some((line) => CLOSE_TOKEN.test(line)) ? SAYS_CLOSE : OWN_CONNECTION;
-}
-
-/** The Connection kind once `respond()`'s headers, which win over setHeader()'s, are applied. */
-function connectionIn(headers: HttpHeaders, current: number): number {
-  for (const name in headers) {
-    if (!isConnection(name)) continue;
-    const value = headers[name] as HttpHeaderValue;
-    return connectionKind(typeof value === 'number' ? String(value) : value);
-  }
-  return current;
 }
 
 function isContentLength(name: string): boolean {
