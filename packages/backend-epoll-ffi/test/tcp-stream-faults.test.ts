@@ -484,7 +484,9 @@ describe('epoll TCP stream: the end of each direction', () => {
       stream.pause();
       stream.end();
       await peerReceived();
-      const size = 200 * 1024;
+      // Small enough for our receive buffer: with more, the peer's FIN waits for us to read, and
+      // without it there is no hang-up to see.
+      const size = 4 * 1024;
       const events = countEvents(stream);
       peer.end(Buffer.alloc(size, 'a'));
       // Both directions are shut: epoll reports EPOLLHUP, which no interest mask can hold back.
@@ -494,6 +496,7 @@ describe('epoll TCP stream: the end of each direction', () => {
       await iterations(stream.loop, 3);
       // Reported once, then the fd left epoll (a hang-up cannot be masked: it would wake every poll).
       expect(events()).toBe(afterHangUp);
+      expect(afterHangUp).toBeGreaterThanOrEqual(1);
       expect(afterHangUp).toBeLessThanOrEqual(2);
       expect(seen).toEqual([]);
       expect(stream.isClosing()).toBe(false);
