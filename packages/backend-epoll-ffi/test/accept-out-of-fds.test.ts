@@ -1,4 +1,3 @@
-import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
@@ -7,15 +6,13 @@ import { AF_INET, SOCK_STREAM } from '../src/constants.js';
 import { createLoop, type TriggerMode } from '../src/index.js';
 import { loadLibc } from '../src/libc.js';
 import { encodeSockaddr, SOCKADDR_SIZE } from '../src/sockaddr.js';
+import { withoutFreeFds } from './fd-table-helpers.js';
 import { connectMany, eventually, openFdCount, within } from './http-helpers.js';
 
 // In this process (not a child under prlimit, as emfile.test.ts does): the soft RLIMIT_NOFILE is
-// lowered around one nowait run, so the accept path is seen by in-process tools too.
-const RLIMIT_NOFILE = 7;
+// lowered around one nowait run (fd-table-helpers.ts), so the accept path is seen by in-process tools too.
 const libcHandle = koffi.load('libc.so.6');
-const getrlimit = libcHandle.func('int getrlimit(int, _Out_ uint64_t *limits)') as (resource: number, limits: bigint[]) => number;
 const libcFlags = (fd: number): number => (libcHandle.func('int fcntl(int, int)') as (fd: number, command: number) => number)(fd, 3);
-const setrlimit = libcHandle.func('int setrlimit(int, const uint64_t *limits)') as (resource: number, limits: bigint[]) => number;
 
 /** A listening socket on a free loopback port, made with libc (to be taken over). */
 function listeningSocket(): number {
@@ -26,29 +23,6 @@ function listeningSocket(): number {
   expect(libc.bind(fd, address, 16)).toBe(0);
   expect(libc.listen(fd, 16)).toBe(0);
   return fd;
-}
-
-/** Run `fn` with every fd number below the soft limit taken: the process is out of fds meanwhile. */
-async function withoutFreeFds(fn: () => Promise<unknown>, free = 0): Promise<void> {
-  const limits = [0n, 0n];
-  expect(getrlimit(RLIMIT_NOFILE, limits)).toBe(0);
-  const fillers: number[] = [];
-  try {
-    // Lower the soft limit to a little above what is open, then take the numbers left.
-    expect(setrlimit(RLIMIT_NOFILE, [BigInt(openFdCount() + 8), limits[1] as bigint])).toBe(0);
-    for (;;) {
-      try {
-        fillers.push(openSync('/dev/null', 'r'));
-      } catch {
-        break;
-      }
-    }
-    for (let i = 0; i < free; i++) closeSync(fillers.pop() as number);
-    await fn();
-  } finally {
-    for (const fd of fillers) closeSync(fd);
-    setrlimit(RLIMIT_NOFILE, limits);
-  }
 }
 
 describe.each<TriggerMode>(['level', 'edge'])('a listener out of file descriptors, in this process (%s-triggered)', (trigger) => {
